@@ -147,7 +147,9 @@ def test_bad_flag_is_refused():
 
 
 def test_no_arguments_explains_and_version_prints():
-    bare = subprocess.run([sys.executable, "-m", "tui_app"], capture_output=True, text=True, timeout=30)
+    bare = subprocess.run(
+        [sys.executable, "-m", "tui_app"], capture_output=True, text=True, timeout=30
+    )
     assert bare.returncode == 0 and "dydx-tui sim" in bare.stdout
     version = subprocess.run(
         [sys.executable, "-m", "tui_app", "--version"], capture_output=True, text=True, timeout=30
