@@ -1,0 +1,354 @@
+"""The devnet chain: accounts, blocks, transactions and the event stream.
+
+`Chain` is synchronous and single-threaded: the devnet runs it on its own event loop,
+with the validator gRPC and the indexer on the same loop. See `chain_api.md` for the
+contract the other devnet parts rely on.
+
+Transactions follow the real node's path: `check_tx` is what BroadcastTx(SYNC) answers
+(decode, authenticate, validate; short-term clob messages act at once in the memclob);
+stateful messages wait for `produce_block`, which also expires orders, moves oracle
+prices and lets the synthetic traders act.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import struct
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from google.protobuf.any_pb2 import Any as AnyProto
+from v4_proto.dydxprotocol.clob import tx_pb2
+
+from tui_app.devnet import ante, errors
+from tui_app.devnet.accounts import TEST_ACCOUNTS, AccountRegistry
+from tui_app.devnet.clob import Clob, PendingStatefulTx, order_from_proto, order_id_from_proto
+from tui_app.devnet.errors import ChainError
+from tui_app.devnet.events import BlockCommitted, ChainEvent, OraclePriceChanged
+from tui_app.devnet.ledger import Ledger
+from tui_app.devnet.markets import DEFAULT_MARKETS, MarketParams
+from tui_app.devnet.params import FLAG_SHORT_TERM, ChainParams
+from tui_app.devnet.types import Order, OrderId, Subaccount, SubaccountId
+
+log = logging.getLogger(__name__)
+
+# What each test account holds in subaccount 0 at genesis (USDC).
+GENESIS_USDC = Decimal(1_000_000)
+# Gas figures reported for clob txs (the chain gives them a free, infinite gas meter).
+CLOB_GAS_USED = 0
+SIMULATE_GAS_PER_MESSAGE = 100_000
+
+
+@dataclass(frozen=True)
+class TxResult:
+    txhash: str
+    code: int = 0
+    codespace: str = ""
+    raw_log: str = ""
+    gas_wanted: int = 0
+    gas_used: int = 0
+    height: int = 0
+
+    @staticmethod
+    def failed(txhash: str, error: ChainError, gas_wanted: int = 0) -> TxResult:
+        return TxResult(txhash, error.code, error.codespace, error.raw_log, gas_wanted)
+
+
+@dataclass(frozen=True)
+class StoredTx:
+    tx_bytes: bytes
+    result: TxResult
+    height: int
+    time: datetime
+
+
+class Chain:
+    def __init__(
+        self,
+        params: ChainParams | None = None,
+        markets: Iterable[MarketParams] = DEFAULT_MARKETS,
+        seed: int = 0,
+        start_time: datetime | None = None,
+    ) -> None:
+        self.params = params or ChainParams()
+        self.chain_id = self.params.chain_id
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.markets: dict[int, MarketParams] = {m.clob_pair_id: m for m in markets}
+        # Oracle prices by perpetual id (shared, updated in place, with the matching engine).
+        self.oracles: dict[int, Decimal] = {
+            m.perpetual_id: m.initial_oracle_price for m in self.markets.values()
+        }
+        self.accounts = AccountRegistry()
+        self.ledger = Ledger()
+        self.height = self.params.genesis_height
+        self.genesis_time = (start_time or datetime.now(UTC)).astimezone(UTC)
+        self.block_time = self.genesis_time
+        self._block_hashes: dict[int, bytes] = {self.height: _hash_block(self.height, b"")}
+        self._event_index = 0
+        self._listeners: list[Callable[[ChainEvent], None]] = []
+        self._at_commit: list[Callable[[int, datetime], list[ChainEvent]]] = []
+        self._pending_stateful: list[PendingStatefulTx] = []
+        self._stored: dict[str, StoredTx] = {}
+        # Recently seen tx hashes (a node's mempool cache), by the height they were seen at.
+        self._tx_cache: dict[str, int] = {}
+        self.clob = Clob(self.params, self.markets, self.oracles, self.ledger, self, self)
+        self.traders = None
+        for account in TEST_ACCOUNTS:
+            self.fund(account.address, GENESIS_USDC)
+        if self.params.synthetic_traders:
+            from tui_app.devnet.traders import SyntheticTraders
+
+            self.traders = SyntheticTraders(self, random.Random(seed + 1))
+
+    # ------------------------------------------------------------------ setup
+
+    def fund(self, address: str, usdc: Decimal, subaccount_number: int = 0) -> None:
+        """Create the account (if new) and credit USDC to one of its subaccounts."""
+        self.accounts.create(address)
+        self.ledger.deposit(SubaccountId(address, subaccount_number), int(usdc.scaleb(6)))
+
+    # ------------------------------------------------------------------ queries
+
+    def block_hash(self, height: int) -> bytes:
+        return self._block_hashes.get(height, b"")
+
+    def market_by_ticker(self, ticker: str) -> MarketParams | None:
+        return next((m for m in self.markets.values() if m.ticker == ticker), None)
+
+    def oracle_price(self, clob_pair_id: int) -> Decimal:
+        return self.oracles[self.markets[clob_pair_id].perpetual_id]
+
+    def subaccount(self, subaccount_id: SubaccountId) -> Subaccount | None:
+        return self.ledger.get(subaccount_id)
+
+    def subaccounts(self) -> list[Subaccount]:
+        return self.ledger.all()
+
+    def equity_quote(self, subaccount_id: SubaccountId) -> int:
+        sub = self.ledger.get(subaccount_id)
+        if sub is None:
+            return 0
+        return int(self.ledger.equity(sub, self._by_perpetual(), self.oracles).scaleb(6))
+
+    def free_collateral_quote(self, subaccount_id: SubaccountId) -> int:
+        sub = self.ledger.get(subaccount_id)
+        if sub is None:
+            return 0
+        free = self.ledger.free_collateral(sub, self._by_perpetual(), self.oracles)
+        return int(free.scaleb(6))
+
+    def open_orders(self) -> list[Order]:
+        return self.clob.open_orders()
+
+    def order(self, order_id: OrderId) -> Order | None:
+        return self.clob.find(order_id)
+
+    def book_levels(self, clob_pair_id: int):
+        from tui_app.devnet.types import Side
+
+        book = self.clob.engine.books[clob_pair_id]
+        return book.levels(Side.BUY), book.levels(Side.SELL)
+
+    def get_tx(self, txhash: str) -> StoredTx | None:
+        return self._stored.get(txhash.upper())
+
+    # ------------------------------------------------------------------ events
+
+    def subscribe(self, listener: Callable[[ChainEvent], None]) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def emit_now(self, event: ChainEvent) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # a broken listener must not break the chain
+                log.exception("chain event listener failed on %s", type(event).__name__)
+
+    def emit_at_commit(self, make: Callable[[int, datetime], list[ChainEvent]]) -> None:
+        self._at_commit.append(make)
+
+    def next_event_id(self) -> bytes:
+        """Indexer event id: next block height, tx index + 2, event index (u32 big-endian)."""
+        self._event_index += 1
+        return struct.pack(">III", self.height + 1, 2, self._event_index)
+
+    # ------------------------------------------------------------------ transactions
+
+    def check_tx(self, tx_bytes: bytes) -> TxResult:
+        """What BroadcastTx in SYNC mode answers; never raises for bad input."""
+        txhash = ante.tx_hash(tx_bytes)
+        gas_wanted = 0
+        try:
+            decoded = ante.decode_tx(tx_bytes)
+            gas_wanted = decoded.auth_info.fee.gas_limit
+            if txhash in self._tx_cache:
+                raise ChainError(errors.TX_IN_MEMPOOL_CACHE, "tx already exists in cache")
+            short_term = self._classify(decoded.messages)
+            self._check_timeout_height(decoded.timeout_height)
+            account = ante.authenticate(
+                decoded, self.accounts, self.chain_id, check_sequence=not short_term
+            )
+            if short_term:
+                self._run_short_term(decoded.messages[0], txhash)
+            else:
+                self._check_stateful(decoded.messages)
+                self.clob.accept_stateful(decoded.messages)
+                account.sequence += 1
+                self._pending_stateful.append(
+                    PendingStatefulTx(txhash, bytes(tx_bytes), decoded.messages)
+                )
+            self._tx_cache[txhash] = self.height
+        except ChainError as exc:
+            log.info("tx %s refused: code %s/%d %s", txhash, exc.codespace, exc.code, exc.raw_log)
+            return TxResult.failed(txhash, exc, gas_wanted)
+        return TxResult(txhash, gas_wanted=gas_wanted, gas_used=CLOB_GAS_USED)
+
+    def simulate_tx(self, tx_bytes: bytes) -> TxResult:
+        """Check a tx without executing it (enough for clients that estimate gas)."""
+        txhash = ante.tx_hash(tx_bytes)
+        try:
+            decoded = ante.decode_tx(tx_bytes)
+            short_term = self._classify(decoded.messages)
+            ante.authenticate(decoded, self.accounts, self.chain_id, check_sequence=not short_term)
+        except ChainError as exc:
+            return TxResult.failed(txhash, exc)
+        gas = SIMULATE_GAS_PER_MESSAGE * len(decoded.messages)
+        return TxResult(txhash, gas_wanted=gas, gas_used=gas)
+
+    def _classify(self, messages: tuple) -> bool:
+        """True for a short-term clob tx (exactly one message, no sequence); else stateful."""
+        short = [m for m in messages if _is_short_term_message(m)]
+        for msg in messages:
+            if isinstance(msg, AnyProto) or not isinstance(
+                msg, tx_pb2.MsgPlaceOrder | tx_pb2.MsgCancelOrder | tx_pb2.MsgBatchCancel
+            ):
+                type_url = getattr(msg, "type_url", "") or type(msg).DESCRIPTOR.full_name
+                raise ChainError(
+                    errors.UNKNOWN_REQUEST,
+                    f"unrecognized message type {type_url}: the devnet runs clob messages only",
+                )
+        if short and len(messages) != 1:
+            raise ChainError(
+                errors.INVALID_REQUEST,
+                "a transaction containing a short-term order message or MsgBatchCancel "
+                "must contain exactly one message",
+            )
+        return bool(short)
+
+    def _check_timeout_height(self, timeout_height: int) -> None:
+        if timeout_height and timeout_height < self.height + 1:
+            raise ChainError(
+                errors.TX_TIMEOUT_HEIGHT,
+                f"block height: {self.height + 1}, timeout height: {timeout_height}",
+            )
+
+    def _run_short_term(self, msg, txhash: str) -> None:
+        if isinstance(msg, tx_pb2.MsgPlaceOrder):
+            self.clob.place_short_term(_parse_order(msg), txhash)
+        elif isinstance(msg, tx_pb2.MsgCancelOrder):
+            self.clob.cancel_short_term(order_id_from_proto(msg.order_id), msg.good_til_block)
+        else:
+            self.clob.batch_cancel(msg)
+
+    def _check_stateful(self, messages: tuple) -> None:
+        for msg in messages:
+            if isinstance(msg, tx_pb2.MsgPlaceOrder):
+                self.clob.check_stateful_place(_parse_order(msg))
+            else:
+                order_id = order_id_from_proto(msg.order_id)
+                if msg.WhichOneof("good_til_oneof") != "good_til_block_time":
+                    raise ChainError(
+                        errors.INVALID_GOOD_TIL_BLOCK_TIME,
+                        "a stateful cancel needs a goodTilBlockTime",
+                    )
+                self.clob.check_stateful_cancel(order_id, msg.good_til_block_time)
+
+    # ------------------------------------------------------------------ blocks
+
+    def produce_block(self, time: datetime | None = None) -> int:
+        """Commit the next block and emit its events; returns its height."""
+        height = self.height + 1
+        block_time = (time or self._default_next_time()).astimezone(UTC)
+        if block_time <= self.block_time:
+            block_time = self.block_time + timedelta(milliseconds=1)
+        self._move_oracles(height, block_time)
+        if self.traders is not None:
+            self.traders.on_block(height)
+        for tx in self._pending_stateful:
+            failure = self.clob.deliver_stateful(tx)
+            if failure is None:
+                result = TxResult(tx.txhash, height=height)
+            else:
+                result = TxResult.failed(tx.txhash, failure)
+                result = TxResult(
+                    result.txhash, result.code, result.codespace, result.raw_log, height=height
+                )
+            self._stored[tx.txhash] = StoredTx(tx.tx_bytes, result, height, block_time)
+        self._pending_stateful.clear()
+        self.clob.expire(height, int(block_time.timestamp()))
+        self.height = height
+        self.block_time = block_time
+        self._block_hashes[height] = _hash_block(height, self._block_hashes.get(height - 1, b""))
+        self._block_hashes.pop(height - 1000, None)
+        self._event_index = 0
+        makers, self._at_commit = self._at_commit, []
+        for make in makers:
+            for event in make(height, block_time):
+                self.emit_now(event)
+        self._forget_old_txs(height)
+        self.emit_now(BlockCommitted(height, block_time))
+        return height
+
+    def _default_next_time(self) -> datetime:
+        return max(datetime.now(UTC), self.block_time + timedelta(milliseconds=1))
+
+    def _move_oracles(self, height: int, time: datetime) -> None:
+        """A seeded random walk: each block moves each price by a few basis points."""
+        for market in self.markets.values():
+            basis_points = self.rng.randint(-8, 8)
+            old = self.oracles[market.perpetual_id]
+            new = (old * (10_000 + basis_points) / 10_000).quantize(
+                Decimal(1).scaleb(market.oracle_exponent)
+            )
+            if new <= 0 or new == old:
+                continue
+            self.oracles[market.perpetual_id] = new
+            self.emit_at_commit(
+                lambda h, t, m=market, p=new: [OraclePriceChanged(m.ticker, m.market_id, p, h, t)]
+            )
+
+    def _forget_old_txs(self, height: int) -> None:
+        horizon = height - self.params.short_block_window
+        for txhash, seen in list(self._tx_cache.items()):
+            if seen < horizon:
+                del self._tx_cache[txhash]
+
+    def _by_perpetual(self) -> dict[int, MarketParams]:
+        return {m.perpetual_id: m for m in self.markets.values()}
+
+
+def _is_short_term_message(msg) -> bool:
+    if isinstance(msg, tx_pb2.MsgBatchCancel):
+        return True
+    if isinstance(msg, tx_pb2.MsgPlaceOrder):
+        return msg.order.order_id.order_flags == FLAG_SHORT_TERM
+    if isinstance(msg, tx_pb2.MsgCancelOrder):
+        return msg.order_id.order_flags == FLAG_SHORT_TERM
+    return False
+
+
+def _parse_order(msg: tx_pb2.MsgPlaceOrder) -> Order:
+    try:
+        return order_from_proto(msg.order)
+    except ValueError as exc:  # an enum value the chain does not know
+        raise ChainError(errors.INVALID_PLACE_ORDER, str(exc)) from None
+
+
+def _hash_block(height: int, previous: bytes) -> bytes:
+    return hashlib.sha256(previous + height.to_bytes(8, "big")).digest()
