@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import socket
 import threading
@@ -157,3 +158,27 @@ def test_grpc_port_in_use_is_named():
         with pytest.raises(DevnetStartError, match=str(port)):
             devnet.start_sync()
     assert devnet_threads() == []
+
+
+@needs_chain
+@needs_validator
+async def test_real_node_client_awaited_on_the_callers_loop():
+    """The reason for the devnet's own thread: NodeClient blocks the loop that awaits it,
+    yet the devnet still answers (on a shared loop this would deadlock)."""
+    import grpc
+    from dydx_v4_client.network import NodeConfig
+    from dydx_v4_client.node.client import NodeClient
+
+    from tui_app.devnet.params import USDC_DENOM
+
+    async with Devnet(FAST) as devnet:
+        channel = grpc.insecure_channel(devnet.endpoints.grpc)
+        try:
+            client = await NodeClient.connect(NodeConfig(CHAIN_ID, "adv4tnt", USDC_DENOM, channel))
+            first = await client.latest_block_height()
+            deadline = time.monotonic() + 5
+            while await client.latest_block_height() <= first:
+                assert time.monotonic() < deadline, "the height did not advance"
+                await asyncio.sleep(0.02)
+        finally:
+            channel.close()
