@@ -129,7 +129,11 @@ def oracle_price_value(market: MarketParams, price: Decimal) -> int:
 
 
 class FaultInterceptor(grpc.aio.ServerInterceptor):
-    """Applies `Faults` (latency, unavailable, hang) before every unary call."""
+    """Applies `Faults` (latency, unavailable, hang) before every unary call.
+
+    Every call passes through here, so it also turns the generated base classes'
+    synchronous "not implemented" stubs into a proper UNIMPLEMENTED status.
+    """
 
     def __init__(self, faults: Faults) -> None:
         self._faults = faults
