@@ -1,0 +1,30 @@
+"""Exponential backoff with full jitter, for reconnects and retries.
+
+`websockets`' own reconnect loop retries at once after an established connection drops; a
+restarting indexer closes every client (code 1012) and would be hammered by all of them
+at the same moment. Every retry here waits at least `initial` seconds, randomised.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Backoff:
+    initial: float = 0.5
+    maximum: float = 30.0
+    factor: float = 2.0
+    rng: random.Random = field(default_factory=random.Random)
+    attempt: int = 0
+
+    def next_delay(self) -> float:
+        """Seconds to wait before the next attempt (and count the attempt)."""
+        ceiling = min(self.maximum, self.initial * self.factor**self.attempt)
+        self.attempt += 1
+        # Half fixed, half random: never zero, never all clients in step.
+        return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
+
+    def reset(self) -> None:
+        self.attempt = 0

@@ -1,0 +1,165 @@
+"""Polling the indexer's REST API, for when the WebSocket cannot be had.
+
+Uses dydx-v4-client's `IndexerClient` (httpx). One `poll()` fetches what a
+`v4_subaccounts` snapshot holds (subaccount, open and best-effort orders) plus the block
+height and the markets, so the account state can be rebuilt from it exactly as from a
+WebSocket snapshot.
+
+dYdX answers 429 with `Retry-After` in **milliseconds** (not seconds, as HTTP says);
+5xx answers and timeouts are retried with backoff up to a limit, then reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from dydx_v4_client.indexer.rest.indexer_client import IndexerClient
+
+from tui_app.feed.backoff import Backoff
+
+log = logging.getLogger(__name__)
+
+OPEN_STATUSES = "OPEN,UNTRIGGERED,BEST_EFFORT_OPENED"
+# Best-effort cancelled short-term orders may still fill until their good-til-block.
+BEST_EFFORT_WINDOW_BLOCKS = 40
+MIN_RETRY_AFTER = 0.1
+MAX_RETRY_AFTER = 60.0
+
+
+class RestUnavailable(Exception):
+    """The REST indexer failed every retry (5xx, timeouts, refused connections)."""
+
+
+class RestRateLimited(Exception):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"indexer REST rate limit: retry in {retry_after:.1f} s")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class RestSnapshot:
+    subaccount: dict[str, Any] | None  # None: the indexer has no such subaccount (404)
+    orders: list[dict[str, Any]]
+    height: dict[str, Any]
+    markets: dict[str, Any]
+    round_trip_ms: float
+
+
+def retry_after_seconds(response: httpx.Response) -> float:
+    """How long dYdX asks us to wait: Retry-After (ms), else RateLimit-Reset (epoch ms)."""
+    header = response.headers.get("Retry-After")
+    seconds = None
+    if header is not None:
+        try:
+            seconds = float(header) / 1000
+        except ValueError:
+            seconds = None
+    if seconds is None:
+        reset = response.headers.get("RateLimit-Reset")
+        try:
+            seconds = float(reset) / 1000 - time.time() if reset is not None else None
+        except ValueError:
+            seconds = None
+    if seconds is None:
+        seconds = 1.0
+    return min(MAX_RETRY_AFTER, max(MIN_RETRY_AFTER, seconds))
+
+
+class RestPoller:
+    def __init__(
+        self,
+        rest_url: str,
+        address: str,
+        subaccount_number: int,
+        *,
+        timeout: float = 5.0,
+        max_retries: int = 3,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.client = IndexerClient(rest_url, api_timeout=timeout)
+        self.address = address
+        self.subaccount_number = subaccount_number
+        self.max_retries = max_retries
+        self.backoff = backoff or Backoff(initial=0.5, maximum=5.0)
+
+    async def poll(self) -> RestSnapshot:
+        started = time.monotonic()
+        height = await self._call(self.client.utility.get_height)
+        subaccount = await self._subaccount()
+        open_orders = await self._call(
+            self.client.account.get_subaccount_orders,
+            self.address,
+            self.subaccount_number,
+            status=OPEN_STATUSES,
+        )
+        latest = int(height.get("height", 0))
+        best_effort = await self._call(
+            self._best_effort_cancelled, max(0, latest - BEST_EFFORT_WINDOW_BLOCKS)
+        )
+        markets = await self._call(self.client.markets.get_perpetual_markets)
+        elapsed_ms = (time.monotonic() - started) * 1000
+        return RestSnapshot(
+            subaccount=subaccount,
+            orders=list(open_orders) + list(best_effort),
+            height=height,
+            markets=markets,
+            round_trip_ms=elapsed_ms / 5,
+        )
+
+    async def orders(self, **filters: Any) -> list[dict[str, Any]]:
+        """All orders matching the filters (for reconciliation)."""
+        return await self._call(
+            self.client.account.get_subaccount_orders,
+            self.address,
+            self.subaccount_number,
+            **filters,
+        )
+
+    async def _subaccount(self) -> dict[str, Any] | None:
+        try:
+            body = await self._call(
+                self.client.account.get_subaccount, self.address, self.subaccount_number
+            )
+        except httpx.HTTPStatusError as exc:
+            if exc.response.status_code == 404:
+                return None
+            raise
+        return body.get("subaccount", body)
+
+    async def _best_effort_cancelled(self, after_height: int) -> list[dict[str, Any]]:
+        # The package's helper cannot pass goodTilBlockAfter: call its REST layer directly.
+        return await self.client.account.get(
+            "/v4/orders",
+            params={
+                "address": self.address,
+                "subaccountNumber": self.subaccount_number,
+                "status": "BEST_EFFORT_CANCELED",
+                "goodTilBlockAfter": after_height,
+            },
+        )
+
+    async def _call(self, fn, *args: Any, **kwargs: Any) -> Any:
+        """One request, with 429 and transient-failure handling."""
+        self.backoff.reset()
+        for attempt in range(self.max_retries + 1):
+            try:
+                return await fn(*args, **kwargs)
+            except httpx.HTTPStatusError as exc:
+                status = exc.response.status_code
+                if status == 429:
+                    raise RestRateLimited(retry_after_seconds(exc.response)) from None
+                if status < 500:
+                    raise
+                error = f"HTTP {status}"
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                error = type(exc).__name__
+            if attempt < self.max_retries:
+                delay = self.backoff.next_delay()
+                log.info("indexer REST %s; retry %d in %.2f s", error, attempt + 1, delay)
+                await asyncio.sleep(delay)
+        raise RestUnavailable(f"indexer REST failed {self.max_retries + 1} times: {error}")
