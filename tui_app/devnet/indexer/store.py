@@ -70,21 +70,19 @@ class _PendingSubaccount:
     positions: dict[str, dict] = field(default_factory=dict)
     assets: dict[str, dict] = field(default_factory=dict)
 
-    def contents(self) -> dict:
-        body: dict[str, Any] = {}
-        if self.perpetual_positions:
-            body["perpetualPositions"] = self.perpetual_positions
-        if self.assets:
-            body["assetPositions"] = list(self.assets.values())
+    def messages(self) -> list[dict]:
+        """The block's contents for this subaccount, split as the real block processor
+        splits them: fills with their orders and positions (fill and order events), then
+        balances (the subaccount-update event)."""
+        trading: dict[str, Any] = {}
+        if self.positions:
+            trading["perpetualPositions"] = list(self.positions.values())
         if self.orders:
-            body["orders"] = list(self.orders.values())
+            trading["orders"] = list(self.orders.values())
         if self.fills:
-            body["fills"] = self.fills
-        return body
-
-    @property
-    def perpetual_positions(self) -> list[dict]:
-        return list(self.positions.values())
+            trading["fills"] = self.fills
+        balances = {"assetPositions": list(self.assets.values())} if self.assets else {}
+        return [m for m in (trading, balances) if m]
 
 
 class IndexerStore:
@@ -329,9 +327,9 @@ class IndexerStore:
         height = str(event.height)
         pending, self._pending = self._pending, {}
         for sid, updates in pending.items():
-            contents = updates.contents()
-            contents["blockHeight"] = height
-            self._publish(Change(SUBACCOUNTS, subaccount_channel_id(sid), contents))
+            for contents in updates.messages():
+                contents["blockHeight"] = height
+                self._publish(Change(SUBACCOUNTS, subaccount_channel_id(sid), contents))
         trades, self._pending_trades = self._pending_trades, {}
         for ticker, items in trades.items():
             self._publish(Change(TRADES, ticker, {"trades": items}))
