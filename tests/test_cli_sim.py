@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -122,7 +123,7 @@ def test_sim_stops_on_ctrl_c(sim):
     or importlib.util.find_spec("tui_app.devnet.chain") is None,
     reason="the validator is not built yet",
 )
-def test_sim_serves_grpc_with_advancing_blocks(sim):
+def test_sim_serves_grpc_with_advancing_blocks_and_rest(sim):
     process = sim()
     ready = process.ready()
     first = latest_block_height(ready["grpc"])
@@ -130,6 +131,10 @@ def test_sim_serves_grpc_with_advancing_blocks(sim):
     while latest_block_height(ready["grpc"]) <= first:
         assert time.monotonic() < deadline, "the height did not advance"
         time.sleep(0.1)
+    if ready["rest"] is not None:
+        # The indexer shows the same chain: its height is a block or so behind at most.
+        with urllib.request.urlopen(ready["rest"] + "/v4/height", timeout=10) as response:
+            assert int(json.load(response)["height"]) >= first
     process.proc.send_signal(signal.SIGTERM)
     assert process.proc.wait(15) == 0
     assert "Traceback" not in process.stderr()
