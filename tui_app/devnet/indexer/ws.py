@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 class WsConfig:
     ping_interval: float = 30.0
     ping_timeout: float = 10.0
+    # How long a closing handshake may take before the TCP connection is cut.
+    close_timeout: float = 10.0
     batch_interval: float = 0.25
     # socks closes with 1008 after more than `count` subscribes to one channel+id, or more
     # than `count` invalid messages, within `seconds`.
@@ -222,6 +224,7 @@ class WsServer:
             process_request=self._process_request,
             ping_interval=self.config.ping_interval,
             ping_timeout=self.config.ping_timeout,
+            close_timeout=self.config.close_timeout,
             max_size=self.config.max_message_size,
         )
         self._flusher = asyncio.create_task(self._flush_loop())
