@@ -36,3 +36,13 @@ def state_dir() -> Path:
 
 def default_log_file() -> Path:
     return state_dir() / "dydx-tui.log"
+
+
+def order_db_path(network: str) -> Path:
+    """The order metadata store of one network: $XDG_DATA_HOME/dydx-tui/orders-NETWORK.sqlite3.
+
+    One file per network, so a testnet order can never be confused with a mainnet one.
+    """
+    if not network or not all(c.isascii() and (c.isalnum() or c in "-_") for c in network):
+        raise ValueError(f"network name {network!r} is not usable in a file name")
+    return data_dir() / f"orders-{network}.sqlite3"

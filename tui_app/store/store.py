@@ -1,0 +1,569 @@
+"""The order metadata store: one SQLite file per network, accessed through aiosqlite.
+
+    async with await OrderStore.open(path) as store:
+        [client_id] = await store.allocate_client_ids(1)
+        await store.add_order(record)
+
+Durability: WAL with synchronous=FULL (NORMAL may lose the last commits on power loss),
+every change in one explicit transaction. The connection runs in autocommit mode
+(`isolation_level=None`) so that Python's sqlite3 never opens or commits a transaction
+behind our back; `_transaction()` is the only place that does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Self
+
+import aiosqlite
+
+from tui_app.store.errors import (
+    ClientIdsExhausted,
+    CorruptDatabase,
+    DuplicateOrder,
+    ForeignDatabase,
+    InvalidRecord,
+    MetadataNotFound,
+    MigrationFailed,
+    SchemaTooNew,
+    StatusConflict,
+    StoreClosed,
+)
+from tui_app.store.models import (
+    OPEN_STATUSES,
+    AuditAction,
+    AuditEntry,
+    AuditOutcome,
+    OrderRecord,
+    OrderStatus,
+    utc_now,
+)
+from tui_app.store.schema import APPLICATION_ID, MIGRATIONS, Migration, latest_version
+
+log = logging.getLogger(__name__)
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+CLIENT_ID_SPACE = 2**32
+INT64_MAX = 2**63 - 1
+BUSY_TIMEOUT_MS = 5000
+
+_ORDER_COLUMNS = (
+    "order_id", "owner", "subaccount_number", "client_id", "order_flags", "clob_pair_id",
+    "order_id_proto", "good_til_block", "good_til_block_time", "symbol", "side", "quantity",
+    "quantums", "price", "subticks", "order_type", "time_in_force", "reduce_only",
+    "post_only", "client_metadata", "placed_at", "cancelled_at", "tx_hash", "cancel_tx_hash",
+    "status", "last_error", "updated_at",
+)  # fmt: skip
+_SELECT_ORDER = f"SELECT {', '.join(_ORDER_COLUMNS)} FROM dydx_order_metadata"
+_INSERT_ORDER = (
+    f"INSERT INTO dydx_order_metadata ({', '.join(_ORDER_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _ORDER_COLUMNS)})"
+)
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+class OrderStore:
+    """Order metadata, the audit log and the client id allocator of one network."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        """Use `await OrderStore.open(path)`."""
+        self._conn: aiosqlite.Connection | None = conn
+        self.path = path
+        # One connection is shared by all tasks; a transaction must not interleave with
+        # another task's statements, so every access holds this lock.
+        self._lock = asyncio.Lock()
+
+    # ----- lifecycle ---------------------------------------------------------------------
+
+    @classmethod
+    async def open(
+        cls, path: Path | str, *, migrations: Sequence[Migration] = MIGRATIONS
+    ) -> Self:
+        """Open (creating if needed) and migrate the database at `path`.
+
+        A file that is not ours (corrupt, another program's, or from a newer dydx-tui) is
+        refused with a `DatabaseUnusable` error naming it, and is not modified.
+        """
+        path = Path(path).expanduser()
+        latest = latest_version(migrations)
+        if _has_content(path):
+            await _probe(path, latest)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            _restrict_permissions(path)
+            await _configure(conn, path)
+            store = cls(conn, path)
+            await store._migrate(migrations)
+        except BaseException:
+            await conn.close()
+            raise
+        return store
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            async with self._lock:
+                await conn.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._conn is None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # ----- schema ------------------------------------------------------------------------
+
+    async def schema_version(self) -> int:
+        async with self._locked() as conn:
+            return await _pragma_int(conn, "user_version")
+
+    async def _migrate(self, migrations: Sequence[Migration]) -> None:
+        current = await self.schema_version()
+        for migration in migrations:
+            if migration.version <= current:
+                continue
+            log.info("order store %s: migrating to schema %d", self.path, migration.version)
+            try:
+                async with self._transaction() as conn:
+                    for statement in migration.statements:
+                        await conn.execute(statement)
+                    if migration.apply is not None:
+                        await migration.apply(conn)
+                    # Inside the transaction: the version moves only with the schema.
+                    await conn.execute(f"PRAGMA user_version = {int(migration.version)}")
+            except Exception as exc:
+                raise MigrationFailed(self.path, migration.version, exc) from exc
+            current = migration.version
+
+    async def integrity_check(self) -> list[str]:
+        """SQLite's full integrity check: ["ok"] when the file is sound."""
+        async with self._locked() as conn:
+            rows = await conn.execute_fetchall("PRAGMA integrity_check")
+        return [str(row[0]) for row in rows]
+
+    # ----- client ids ----------------------------------------------------------------------
+
+    async def allocate_client_ids(self, count: int = 1) -> list[int]:
+        """`count` client ids never handed out before by this database.
+
+        The high-water mark is committed (fsync'd) before the ids are returned, so a crash
+        after this call can only skip ids, never hand one out twice.
+        """
+        if count < 1:
+            raise ValueError(f"count must be at least 1, not {count}")
+        async with self._transaction() as conn:
+            cursor = await conn.execute(
+                "SELECT next_id, allocated FROM client_id_allocator WHERE id = 1"
+            )
+            next_id, allocated = await cursor.fetchone()  # type: ignore[misc]
+            if allocated + count > CLIENT_ID_SPACE:
+                raise ClientIdsExhausted()
+            await conn.execute(
+                "UPDATE client_id_allocator SET next_id = ?, allocated = ? WHERE id = 1",
+                ((next_id + count) % CLIENT_ID_SPACE, allocated + count),
+            )
+        return [(next_id + i) % CLIENT_ID_SPACE for i in range(count)]
+
+    async def allocate_client_id(self) -> int:
+        [client_id] = await self.allocate_client_ids(1)
+        return client_id
+
+    # ----- orders: writes --------------------------------------------------------------------
+
+    async def add_order(self, order: OrderRecord, *, audit: AuditEntry | None = None) -> OrderRecord:
+        """Insert a new order row (and optionally its audit entry) in one transaction."""
+        [stored] = await self.add_orders([order], audit=[audit] if audit else [])
+        return stored
+
+    async def add_orders(
+        self, orders: Iterable[OrderRecord], *, audit: Iterable[AuditEntry] = ()
+    ) -> list[OrderRecord]:
+        """Insert several rows atomically: all or none."""
+        now = utc_now()
+        stored = [_with_updated_at(order, now) for order in orders]
+        rows = [_order_to_row(order) for order in stored]
+        async with self._transaction() as conn:
+            for order, row in zip(stored, rows, strict=True):
+                try:
+                    await conn.execute(_INSERT_ORDER, row)
+                except sqlite3.IntegrityError as exc:
+                    if "UNIQUE" in str(exc):
+                        raise DuplicateOrder(order.order_id) from None
+                    raise InvalidRecord(f"order {order.order_id}: {exc}") from None
+            for entry in audit:
+                await _insert_audit(conn, entry, now)
+        return stored
+
+    async def update_order(
+        self,
+        order_id: str,
+        *,
+        status: OrderStatus | None = None,
+        expect: Iterable[OrderStatus] | None = None,
+        tx_hash: str | None = UNSET,
+        cancel_tx_hash: str | None = UNSET,
+        last_error: str | None = UNSET,
+        cancelled_at: datetime | None = UNSET,
+        audit: AuditEntry | None = None,
+    ) -> OrderRecord:
+        """Change an order's status and/or outcome fields; returns the updated record.
+
+        `expect`: only change the row if its current status is one of these (else
+        `StatusConflict`), so that e.g. a late 'active' never overwrites a 'filled'.
+        """
+        changes: dict[str, Any] = {}
+        if status is not None:
+            changes["status"] = OrderStatus(status).value
+        for name, value in (
+            ("tx_hash", tx_hash),
+            ("cancel_tx_hash", cancel_tx_hash),
+            ("last_error", last_error),
+        ):
+            if value is not UNSET:
+                changes[name] = value
+        if cancelled_at is not UNSET:
+            changes["cancelled_at"] = _time_text(cancelled_at)
+        now = utc_now()
+        changes["updated_at"] = _time_text(now)
+        async with self._transaction() as conn:
+            current = await _fetch_order(conn, order_id)
+            if current is None:
+                raise MetadataNotFound(order_id)
+            if expect is not None:
+                allowed = tuple(OrderStatus(s).value for s in expect)
+                if current.status.value not in allowed:
+                    raise StatusConflict(order_id, current.status.value, allowed)
+            assignments = ", ".join(f"{name} = ?" for name in changes)
+            await conn.execute(
+                f"UPDATE dydx_order_metadata SET {assignments} WHERE order_id = ?",
+                (*changes.values(), order_id),
+            )
+            if audit is not None:
+                await _insert_audit(conn, audit, now)
+            updated = await _fetch_order(conn, order_id)
+        assert updated is not None
+        return updated
+
+    async def add_audit(self, entry: AuditEntry) -> None:
+        async with self._transaction() as conn:
+            await _insert_audit(conn, entry, utc_now())
+
+    # ----- orders: reads ----------------------------------------------------------------------
+
+    async def get(self, order_id: str) -> OrderRecord:
+        """The order's record, or `MetadataNotFound`."""
+        order = await self.find(order_id)
+        if order is None:
+            raise MetadataNotFound(order_id)
+        return order
+
+    async def find(self, order_id: str) -> OrderRecord | None:
+        async with self._locked() as conn:
+            return await _fetch_order(conn, order_id)
+
+    async def find_by_client_id(
+        self, owner: str, subaccount_number: int, client_id: int, clob_pair_id: int, order_flags: int
+    ) -> OrderRecord | None:
+        """Look up by the chain's OrderId fields."""
+        async with self._locked() as conn:
+            cursor = await conn.execute(
+                f"{_SELECT_ORDER} WHERE owner = ? AND subaccount_number = ? AND client_id = ?"
+                " AND clob_pair_id = ? AND order_flags = ?",
+                (owner, subaccount_number, client_id, clob_pair_id, order_flags),
+            )
+            row = await cursor.fetchone()
+        return _row_to_order(row) if row else None
+
+    async def list_orders(
+        self,
+        *,
+        statuses: Iterable[OrderStatus] | None = None,
+        symbol: str | None = None,
+        limit: int | None = None,
+    ) -> list[OrderRecord]:
+        """Orders, oldest placement first, optionally filtered by status and symbol."""
+        where: list[str] = []
+        params: list[Any] = []
+        if statuses is not None:
+            values = sorted({OrderStatus(s).value for s in statuses})
+            if not values:
+                return []
+            where.append(f"status IN ({', '.join('?' for _ in values)})")
+            params.extend(values)
+        if symbol is not None:
+            where.append("symbol = ?")
+            params.append(symbol)
+        sql = _SELECT_ORDER
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY placed_at, order_id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        async with self._locked() as conn:
+            rows = await conn.execute_fetchall(sql, params)
+        return [_row_to_order(row) for row in rows]
+
+    async def open_orders(self, symbol: str | None = None) -> list[OrderRecord]:
+        """Orders that may still be live on the chain (not final)."""
+        return await self.list_orders(statuses=OPEN_STATUSES, symbol=symbol)
+
+    async def audit_log(self, order_id: str | None = None, *, limit: int = 1000) -> list[AuditEntry]:
+        """Audit entries, oldest first (the latest `limit` ones)."""
+        sql = "SELECT id, at, order_id, action, outcome, code, detail, tx_hash FROM order_audit"
+        params: list[Any] = []
+        if order_id is not None:
+            sql += " WHERE order_id = ?"
+            params.append(order_id)
+        sql = f"SELECT * FROM ({sql} ORDER BY id DESC LIMIT ?) ORDER BY id"
+        params.append(int(limit))
+        async with self._locked() as conn:
+            rows = await conn.execute_fetchall(sql, params)
+        return [
+            AuditEntry(
+                id=row[0],
+                at=datetime.fromisoformat(row[1]),
+                order_id=row[2],
+                action=AuditAction(row[3]),
+                outcome=AuditOutcome(row[4]),
+                code=row[5],
+                detail=row[6],
+                tx_hash=row[7],
+            )
+            for row in rows
+        ]
+
+    # ----- plumbing -----------------------------------------------------------------------------
+
+    def _require(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise StoreClosed()
+        return self._conn
+
+    @contextlib.asynccontextmanager
+    async def _locked(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock:
+            yield self._require()
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock:
+            conn = self._require()
+            # IMMEDIATE takes the write lock now, so a second process waits (busy_timeout)
+            # at BEGIN instead of failing halfway through.
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                # Shielded: a cancelled caller must still leave no transaction open.
+                await asyncio.shield(conn.execute("ROLLBACK"))
+                raise
+            await asyncio.shield(conn.execute("COMMIT"))
+
+
+# ----- opening -----------------------------------------------------------------------------
+
+
+def _has_content(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0
+    except FileNotFoundError:
+        return False
+
+
+async def _probe(path: Path, latest: int) -> None:
+    """Check an existing file read-only before anything may write to it."""
+    if not path.is_file():
+        raise CorruptDatabase(path, "not a regular file")
+    with path.open("rb") as f:
+        header = f.read(len(SQLITE_HEADER))
+    if header != SQLITE_HEADER:
+        raise CorruptDatabase(path, "not an SQLite database (wrong file header)")
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    try:
+        async with aiosqlite.connect(uri, uri=True) as conn:
+            app_id = await _pragma_int(conn, "application_id")
+            version = await _pragma_int(conn, "user_version")
+            cursor = await conn.execute("SELECT count(*) FROM sqlite_master")
+            (objects,) = await cursor.fetchone()  # type: ignore[misc]
+            if app_id not in (0, APPLICATION_ID) or (app_id == 0 and (objects or version)):
+                raise ForeignDatabase(path, "an SQLite database of another program")
+            if version > latest:
+                raise SchemaTooNew(
+                    path,
+                    f"schema version {version} is newer than this dydx-tui knows ({latest}); "
+                    "upgrade dydx-tui",
+                )
+            rows = await conn.execute_fetchall("PRAGMA quick_check")
+    except sqlite3.DatabaseError as exc:
+        raise CorruptDatabase(path, f"unreadable ({exc})") from None
+    problems = [str(row[0]) for row in rows]
+    if problems != ["ok"]:
+        raise CorruptDatabase(path, f"failed its integrity check: {'; '.join(problems[:3])}")
+
+
+async def _configure(conn: aiosqlite.Connection, path: Path) -> None:
+    cursor = await conn.execute("PRAGMA journal_mode = WAL")
+    (mode,) = await cursor.fetchone()  # type: ignore[misc]
+    if str(mode).lower() != "wal":
+        log.warning("order store %s: journal mode is %s, not wal", path, mode)
+    await conn.execute("PRAGMA synchronous = FULL")
+    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    await conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _restrict_permissions(path: Path) -> None:
+    # Not a secret, but a trading record: private to the user, like ~/.ssh.
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o600)
+
+
+async def _pragma_int(conn: aiosqlite.Connection, name: str) -> int:
+    cursor = await conn.execute(f"PRAGMA {name}")
+    row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+# ----- rows <-> records -----------------------------------------------------------------------
+
+
+def _time_text(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise InvalidRecord(f"naive datetime {moment!r}: the store keeps UTC times only")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text is not None else None
+
+
+def _checked_int(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidRecord(f"{name} must be an int, not {type(value).__name__}")
+    if not 0 <= value <= INT64_MAX:
+        raise InvalidRecord(f"{name} {value} is outside 0..2^63-1")
+    return value
+
+
+def _decimal_text(name: str, value: Decimal) -> str:
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise InvalidRecord(f"{name} must be a finite Decimal, not {value!r}")
+    # Exact: str() keeps every digit and never goes through a float.
+    return str(value)
+
+
+def _with_updated_at(order: OrderRecord, now: datetime) -> OrderRecord:
+    return replace(order, updated_at=now)
+
+
+def _order_to_row(o: OrderRecord) -> tuple[Any, ...]:
+    return (
+        o.order_id,
+        o.owner,
+        _checked_int("subaccount_number", o.subaccount_number),
+        _checked_int("client_id", o.client_id),
+        _checked_int("order_flags", o.order_flags),
+        _checked_int("clob_pair_id", o.clob_pair_id),
+        bytes(o.order_id_proto),
+        None if o.good_til_block is None else _checked_int("good_til_block", o.good_til_block),
+        None
+        if o.good_til_block_time is None
+        else _checked_int("good_til_block_time", o.good_til_block_time),
+        o.symbol,
+        o.side,
+        _decimal_text("quantity", o.quantity),
+        _checked_int("quantums", o.quantums),
+        _decimal_text("price", o.price),
+        _checked_int("subticks", o.subticks),
+        o.order_type,
+        o.time_in_force,
+        int(bool(o.reduce_only)),
+        int(bool(o.post_only)),
+        _checked_int("client_metadata", o.client_metadata),
+        _time_text(o.placed_at),
+        _time_text(o.cancelled_at),
+        o.tx_hash,
+        o.cancel_tx_hash,
+        OrderStatus(o.status).value,
+        o.last_error,
+        _time_text(o.updated_at),
+    )
+
+
+def _row_to_order(row: Sequence[Any]) -> OrderRecord:
+    r = dict(zip(_ORDER_COLUMNS, row, strict=True))
+    return OrderRecord(
+        order_id=r["order_id"],
+        owner=r["owner"],
+        subaccount_number=r["subaccount_number"],
+        client_id=r["client_id"],
+        order_flags=r["order_flags"],
+        clob_pair_id=r["clob_pair_id"],
+        order_id_proto=bytes(r["order_id_proto"]),
+        good_til_block=r["good_til_block"],
+        good_til_block_time=r["good_til_block_time"],
+        symbol=r["symbol"],
+        side=r["side"],
+        quantity=Decimal(r["quantity"]),
+        quantums=r["quantums"],
+        price=Decimal(r["price"]),
+        subticks=r["subticks"],
+        order_type=r["order_type"],
+        time_in_force=r["time_in_force"],
+        reduce_only=bool(r["reduce_only"]),
+        post_only=bool(r["post_only"]),
+        client_metadata=r["client_metadata"],
+        placed_at=_parse_time(r["placed_at"]),  # type: ignore[arg-type]
+        cancelled_at=_parse_time(r["cancelled_at"]),
+        tx_hash=r["tx_hash"],
+        cancel_tx_hash=r["cancel_tx_hash"],
+        status=OrderStatus(r["status"]),
+        last_error=r["last_error"],
+        updated_at=_parse_time(r["updated_at"]),
+    )
+
+
+async def _fetch_order(conn: aiosqlite.Connection, order_id: str) -> OrderRecord | None:
+    cursor = await conn.execute(f"{_SELECT_ORDER} WHERE order_id = ?", (order_id,))
+    row = await cursor.fetchone()
+    return _row_to_order(row) if row else None
+
+
+async def _insert_audit(conn: aiosqlite.Connection, entry: AuditEntry, now: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO order_audit (at, order_id, action, outcome, code, detail, tx_hash)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            _time_text(entry.at or now),
+            entry.order_id,
+            AuditAction(entry.action).value,
+            AuditOutcome(entry.outcome).value,
+            entry.code,
+            entry.detail or "",
+            entry.tx_hash,
+        ),
+    )
