@@ -309,18 +309,33 @@ def load_settings(path: Path | None) -> Settings:
     """The settings in `path`, or the defaults when there is no file."""
     if path is None:
         return Settings()
-    text = _read_text(path)
-    if text is None:
-        raise ConfigError(str(path), [("", "cannot read the file as UTF-8 text")])
-    return parse_settings(text, str(path), base_dir=path.parent)
+    result = _settings_from_file(path)
+    if isinstance(result, ConfigError):
+        raise result
+    return result
 
 
-def _read_text(path: Path) -> str | None:
-    # None rather than an exception: a UnicodeDecodeError would carry the file's bytes.
+def parse_settings(text: str, source: str, base_dir: Path | None = None) -> Settings:
+    """Parse YAML text into Settings; `source` names the file in error messages."""
+    result = _parse_settings(text, source, base_dir)
+    del text  # not in this frame's locals when the error below is raised (see _parse_settings)
+    if isinstance(result, ConfigError):
+        raise result
+    return result
+
+
+# The file's text may hold a secret pasted in the wrong place, and a traceback printed with
+# its locals (Textual's crash report) would show it. So the functions that hold the text
+# return the error instead of raising it, and the caller raises it from a frame without the
+# text; created outside an `except` block, it has no __context__ either.
+
+
+def _settings_from_file(path: Path) -> Settings | ConfigError:
     try:
-        return path.read_bytes().decode("utf-8")
+        text = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError):
-        return None
+        return ConfigError(str(path), [("", "cannot read the file as UTF-8 text")])
+    return _parse_settings(text, str(path), base_dir=path.parent)
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -344,23 +359,24 @@ _UniqueKeyLoader.add_constructor(
 )
 
 
-def parse_settings(text: str, source: str, base_dir: Path | None = None) -> Settings:
-    """Parse YAML text into Settings; `source` names the file in error messages."""
+def _parse_settings(text: str, source: str, base_dir: Path | None) -> Settings | ConfigError:
     data = _parse_yaml(text, source)
+    if isinstance(data, ConfigError):
+        return data
     if data is None:  # an empty file, or only comments
         return Settings()
     if not isinstance(data, dict):
-        raise ConfigError(source, [("", "the top level must be a mapping, e.g. `network: local`")])
+        return ConfigError(source, [("", "the top level must be a mapping, e.g. `network: local`")])
 
     # Before validation: "mnemonic: ..." must say why it is refused, not just "unknown key".
     secrets = list(find_secrets(data))
     if secrets:
-        raise ConfigError(source, secrets)
+        return ConfigError(source, secrets)
 
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(source, _describe(exc)) from None
+        return ConfigError(source, _describe(exc))
 
     file = settings.account.mnemonic_file
     if file is not None:
@@ -377,14 +393,15 @@ def _parse_yaml(text: str, source: str) -> Any:
     try:
         return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        # Only the problem and its position: str(exc) quotes the surrounding lines, which
-        # could hold a secret pasted into the file.
+        # Only the problem and its position: str(exc) quotes the surrounding lines.
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
         problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError(source, [(where, f"invalid YAML: {problem}")]) from None
+        return ConfigError(source, [(where, f"invalid YAML: {problem}")])
     except yaml.YAMLError:
-        raise ConfigError(source, [("", "invalid YAML")]) from None
+        return ConfigError(source, [("", "invalid YAML")])
+    except RecursionError:  # deeply nested flow collections
+        return ConfigError(source, [("", "invalid YAML: nested too deeply")])
 
 
 def _describe(exc: ValidationError) -> list[tuple[str, str]]:
