@@ -147,3 +147,21 @@ async def test_rate_limit_headers_and_429(devnet: Devnet) -> None:
     # Retry-After in milliseconds, as dYdX sends it (up to the 60 s window).
     assert 50_000 < int(limited.headers["Retry-After"]) <= 60_000
     assert other_bucket.status_code == 200
+
+
+async def test_closed_position_keeps_side_entry_and_exit(devnet: Devnet, client: IndexerClient) -> None:
+    h = devnet.h
+    trade(devnet)  # alice buys 0.1 at 50,000
+    gtb = h.next_height + 10
+    assert h.send(h.bob.place(2, BUY, BTC // 10, 51_000 * USD, gtb=gtb)).code == 0
+    assert h.send(h.alice.place(2, SELL, BTC // 10, 51_000 * USD, gtb=gtb)).code == 0
+    h.block()
+    alice = h.alice.account.address
+    closed = await client.account.get_subaccount_perpetual_positions(alice, 0, status="CLOSED")
+    position = closed["positions"][0]
+    assert (position["side"], position["size"], position["status"]) == ("LONG", "0", "CLOSED")
+    assert (position["entryPrice"], position["exitPrice"]) == ("50000", "51000")
+    assert (position["sumOpen"], position["sumClose"], position["realizedPnl"]) == ("0.1", "0.1", "100")
+    assert position["closedAt"] is not None
+    subaccount = (await client.account.get_subaccount(alice, 0))["subaccount"]
+    assert subaccount["openPerpetualPositions"] == {}

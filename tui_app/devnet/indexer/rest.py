@@ -66,7 +66,7 @@ class RestServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
-        return site._server.sockets[0].getsockname()[1]  # the bound port when port is 0
+        return self._runner.addresses[0][1]  # the bound port (port 0 picks one)
 
     async def stop(self) -> None:
         if self._runner is not None:
