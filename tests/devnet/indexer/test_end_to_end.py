@@ -28,7 +28,9 @@ pytestmark = pytest.mark.timeout(60)
 
 def _order_status(order_uuid: str, status: str):
     def match(message: dict) -> bool:
-        orders = message.get("contents", {}).get("orders", []) if message["type"] == "channel_data" else []
+        if message["type"] != "channel_data":
+            return False
+        orders = message["contents"].get("orders", [])
         return any(o["id"] == order_uuid and o["status"] == status for o in orders)
 
     return match

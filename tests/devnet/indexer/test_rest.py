@@ -58,10 +58,14 @@ async def test_subaccount_positions_fills_and_pnl(devnet: Devnet, client: Indexe
     assets = await client.account.get_subaccount_asset_positions(alice, 0)
     assert assets["positions"][0]["symbol"] == "USDC"
     fills = (await client.account.get_subaccount_fills(alice, 0))["fills"]
-    assert [(f["side"], f["liquidity"], f["market"]) for f in fills] == [("BUY", "TAKER", "BTC-USD")]
+    assert [(f["side"], f["liquidity"], f["market"]) for f in fills] == [
+        ("BUY", "TAKER", "BTC-USD")
+    ]
     assert "quoteAmount" not in fills[0] and fills[0]["subaccountNumber"] == 0
     pnl = (await client.account.get_subaccount_historical_pnls(alice, 0))["historicalPnl"]
-    assert set(pnl[0]) >= {"equity", "totalPnl", "netTransfers", "createdAt", "blockHeight", "blockTime"}
+    assert set(pnl[0]) >= {
+        "equity", "totalPnl", "netTransfers", "createdAt", "blockHeight", "blockTime",
+    }  # fmt: skip
     trades = await client.markets.get_perpetual_market_trades("BTC-USD")
     assert trades["trades"][0]["side"] == "BUY"
 
@@ -149,7 +153,9 @@ async def test_rate_limit_headers_and_429(devnet: Devnet) -> None:
     assert other_bucket.status_code == 200
 
 
-async def test_closed_position_keeps_side_entry_and_exit(devnet: Devnet, client: IndexerClient) -> None:
+async def test_closed_position_keeps_side_entry_and_exit(
+    devnet: Devnet, client: IndexerClient
+) -> None:
     h = devnet.h
     trade(devnet)  # alice buys 0.1 at 50,000
     gtb = h.next_height + 10
@@ -161,7 +167,8 @@ async def test_closed_position_keeps_side_entry_and_exit(devnet: Devnet, client:
     position = closed["positions"][0]
     assert (position["side"], position["size"], position["status"]) == ("LONG", "0", "CLOSED")
     assert (position["entryPrice"], position["exitPrice"]) == ("50000", "51000")
-    assert (position["sumOpen"], position["sumClose"], position["realizedPnl"]) == ("0.1", "0.1", "100")
+    sums = (position["sumOpen"], position["sumClose"], position["realizedPnl"])
+    assert sums == ("0.1", "0.1", "100")
     assert position["closedAt"] is not None
     subaccount = (await client.account.get_subaccount(alice, 0))["subaccount"]
     assert subaccount["openPerpetualPositions"] == {}

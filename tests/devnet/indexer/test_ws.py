@@ -1,4 +1,4 @@
-"""WebSocket protocol: message ids, errors, batching, heartbeat, shutdown, the real IndexerSocket."""
+"""WebSocket protocol: ids, errors, batching, heartbeat, shutdown, the real IndexerSocket."""
 
 from __future__ import annotations
 
@@ -27,7 +27,9 @@ async def test_message_ids_count_requests_and_data_but_not_errors(devnet: Devnet
         assert (await recv_json(ws))["message_id"] == 0
         assert (await subscribe(ws, "v4_block_height"))["message_id"] == 1
         error = await send(ws, {"type": "subscribe", "channel": "v4_block_height"})
-        assert error["message"] == "Invalid subscribe message: already subscribed (v4_block_height-v4_block_height)"
+        assert error["message"] == (
+            "Invalid subscribe message: already subscribed (v4_block_height-v4_block_height)"
+        )
         assert error["message_id"] == 1  # errors reuse the current id
         devnet.h.block()
         assert (await recv_json(ws))["message_id"] == 2
@@ -94,7 +96,8 @@ async def test_subaccount_updates_only_reach_their_subscribers(devnet: Devnet) -
         await subscribe(alice_ws, "v4_subaccounts", devnet.alice_id)
         await subscribe(bob_ws, "v4_subaccounts", f"{h.bob.account.address}/0")
         await subscribe(bob_ws, "v4_block_height")
-        assert h.send(h.alice.place(1, BUY, BTC // 10, 50_000 * USD, gtb=h.next_height + 3)).code == 0
+        tx = h.alice.place(1, BUY, BTC // 10, 50_000 * USD, gtb=h.next_height + 3)
+        assert h.send(tx).code == 0
         h.block()
         update = await recv_until(alice_ws, is_data("v4_subaccounts"))
         assert update["id"] == devnet.alice_id
@@ -107,9 +110,12 @@ async def test_subscription_limit_per_connection(devnet: Devnet) -> None:
     address = devnet.h.alice.account.address
     async with devnet.connect() as ws:
         for number in range(256):
-            assert (await subscribe(ws, "v4_subaccounts", f"{address}/{number}"))["type"] == "subscribed"
+            reply = await subscribe(ws, "v4_subaccounts", f"{address}/{number}")
+            assert reply["type"] == "subscribed"
         error = await subscribe(ws, "v4_subaccounts", f"{address}/256")
-    assert error["message"] == "Per-connection subscription limit reached for v4_subaccounts (limit=256)."
+    assert error["message"] == (
+        "Per-connection subscription limit reached for v4_subaccounts (limit=256)."
+    )
 
 
 async def test_resubscribe_after_unsubscribe(devnet: Devnet) -> None:
@@ -127,7 +133,8 @@ async def test_subscribe_rate_limit_closes_with_1008(devnet: Devnet) -> None:
         await send(ws, {"type": "unsubscribe", "channel": "v4_orderbook", "id": "BTC-USD"})
         await subscribe(ws, "v4_orderbook", "BTC-USD")
         error = await send(ws, {"type": "subscribe", "channel": "v4_orderbook", "id": "BTC-USD"})
-        assert error["message"].startswith("Too many subscribe attempts for channel v4_orderbook-BTC-USD")
+        expected = "Too many subscribe attempts for channel v4_orderbook-BTC-USD"
+        assert error["message"].startswith(expected)
         with pytest.raises(ConnectionClosed) as closed:
             await ws.recv()
     assert closed.value.rcvd.code == 1008

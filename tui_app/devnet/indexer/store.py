@@ -257,7 +257,9 @@ class IndexerStore:
         self._pend(event.subaccount).positions[record.id] = record.ws_object(market.oracle_price)
         self._stats_dirty.add(market.ticker)
 
-    def _apply_position(self, subaccount: SubaccountId, market: MarketState, position) -> PositionRecord:
+    def _apply_position(
+        self, subaccount: SubaccountId, market: MarketState, position
+    ) -> PositionRecord:
         key = (subaccount, position.perpetual_id)
         record = self._current_position.get(key)
         before = record.position.quantums if record else 0
@@ -316,9 +318,8 @@ class IndexerStore:
             return
         market.set_level(event.side, event.subticks, event.quantums)
         key = "bids" if event.side is Side.BUY else "asks"
-        self._publish(
-            Change(ORDERBOOK, event.ticker, {key: [market.level_pair(event.subticks, event.quantums)]})
-        )
+        level = market.level_pair(event.subticks, event.quantums)
+        self._publish(Change(ORDERBOOK, event.ticker, {key: [level]}))
 
     def _on_block(self, event: ev.BlockCommitted) -> None:
         self.height = event.height
