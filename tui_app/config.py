@@ -45,6 +45,7 @@ from tui_app.credentials import (
     ENV_MNEMONIC_FILE,
     Credentials,
     CredentialsError,
+    display_key,
     find_secrets,
     resolve_credentials,
 )
@@ -272,9 +273,12 @@ class Settings(_Section):
         owner: dict[str, str] = {}
         for action, binding in keys.items():
             if not _ACTION_ID.fullmatch(action):
-                raise ValueError(f"{action!r} is not an action id (lower_case, dots allowed)")
+                raise ValueError(
+                    f"{display_key(action)} is not an action id (lower_case, dots allowed)"
+                )
             if not _KEYS.fullmatch(binding):
-                raise ValueError(f"{action}: {binding!r} is not a key (e.g. x, ctrl+c, f5)")
+                # The binding is not quoted: error messages never repeat free text.
+                raise ValueError(f"{action}: not a key binding (e.g. x, ctrl+c, f5, or q,escape)")
             for key in binding.split(","):
                 if key in owner:
                     raise ValueError(f"key {key!r} is bound to both {owner[key]} and {action}")
@@ -348,7 +352,7 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict
         key = loader.construct_object(key_node)
         if isinstance(key, str | int | float | bool) and key in seen:
             raise yaml.constructor.ConstructorError(
-                None, None, f"key {key!r} appears twice", key_node.start_mark
+                None, None, f"key {display_key(key)} appears twice", key_node.start_mark
             )
         seen.add(key)
     return loader.construct_mapping(node)
@@ -430,7 +434,8 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
         elif part.startswith("function-"):
             continue  # pydantic's name of a validator branch, not a key
         else:
-            path += f".{part}" if path else part
+            name = display_key(part)
+            path += f".{name}" if path else name
     return path or "<top level>"
 
 

@@ -221,6 +221,18 @@ _ALLOWED_KEYS = frozenset({"mnemonic_file"})
 _HEX_KEY = re.compile(r"(0x)?[0-9a-fA-F]{64}")
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_.-]{1,40}")
+
+
+def display_key(key: object) -> str:
+    """A key as error messages may show it: plain names as they are, anything else hidden.
+
+    A "key" with spaces may be a pasted phrase; messages never quote one.
+    """
+    text = str(key)
+    return text if _PLAIN_KEY.fullmatch(text) else "<a key with spaces or symbols>"
+
+
 @lru_cache(maxsize=1)
 def bip39_words() -> frozenset[str]:
     """The BIP39 English word list, read from bip_utils' data file without importing it."""
@@ -261,7 +273,8 @@ def find_secrets(data: object, path: str = "") -> Iterator[tuple[str, str]]:
     if isinstance(data, Mapping):
         for key, value in data.items():
             key_text = str(key)
-            here = f"{path}.{key_text}" if path else key_text
+            shown = display_key(key_text)
+            here = f"{path}.{shown}" if path else shown
             if looks_like_secret_key_name(key_text):
                 yield here, (
                     "the config file may not hold a mnemonic or private key; put it in a "

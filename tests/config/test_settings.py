@@ -225,7 +225,7 @@ def test_bad_yaml_names_the_line():
 
 def test_a_key_given_twice_is_an_error():
     message = error_of("network: local\nnetwork: testnet\n", "c.yaml")
-    assert "line 2" in message and "'network' appears twice" in message
+    assert "line 2" in message and "key network appears twice" in message
 
 
 def test_top_level_must_be_a_mapping():
