@@ -119,7 +119,11 @@ class Ledger:
                 opened_at=time,
             )
             sub.positions[market.perpetual_id] = pos
+        before = pos.quantums
         _trade_into_position(pos, side.sign * quantums, quote, quantums)
+        if before and pos.quantums and (before > 0) != (pos.quantums > 0):
+            # A flip closes the old position and opens a new one with this fill.
+            pos.open_event_id, pos.opened_height, pos.opened_at = event_id, height, time
         if pos.quantums == 0:
             pos.closed_height = height
             pos.closed_at = time
