@@ -17,6 +17,7 @@ holds all three for the command line to catch.
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import logging
 import os
@@ -51,12 +52,14 @@ from tui_app.credentials import (
 )
 from tui_app.devnet.accounts import is_valid_address
 from tui_app.networks import (
+    NETWORK_NAMES,
     NetworkName,
     NetworkRefused,
     check_local_endpoint,
     grpc_host,
     make_node_config,
     network_spec,
+    require_mainnet_ack,
     resolve_network,
     url_host,
 )
@@ -87,8 +90,10 @@ class ConfigError(Exception):
     def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
         self.source = source
         self.problems = problems
-        lines = [f"{source}: {key}: {reason}" if key else f"{source}: {reason}"
-                 for key, reason in problems]
+        lines = [
+            f"{source}: {key}: {reason}" if key else f"{source}: {reason}"
+            for key, reason in problems
+        ]
         super().__init__("\n".join(lines))
 
 
@@ -108,8 +113,11 @@ def check_ws_url(value: str) -> str:
 
 def _check_url(value: str, schemes: tuple[str, ...], rest: bool) -> str:
     expected = f"expected {' or '.join(s + '://' for s in schemes)}host[:port]"
+    value = value.strip()
+    if not value.isascii() or any(c.isspace() or not c.isprintable() for c in value):
+        raise ValueError(f"not a valid URL (spaces or non-ASCII characters); {expected}")
     try:
-        parts = urlsplit(value.strip())
+        parts = urlsplit(value)
         parts.port  # noqa: B018  (raises ValueError for a bad port)
     except ValueError:
         raise ValueError(f"not a valid URL; {expected}") from None
@@ -669,3 +677,40 @@ def load_config(
     path = find_config_file(cli_config, {ENV_CONFIG: env.config_file or ""})
     settings = load_settings(path)
     return resolve_config(settings, cli_network=cli_network, config_file=path, env=env)
+
+
+# --- command-line glue -------------------------------------------------------------------
+
+
+def add_config_arguments(parser: argparse.ArgumentParser, *, non_interactive: bool) -> None:
+    """Add --config and --network (and, for non-interactive commands, the mainnet flag)."""
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        default=None,
+        help=f"config file (default: ${ENV_CONFIG}, else ~/.config/dydx-tui/config.yaml)",
+    )
+    parser.add_argument(
+        "--network",
+        choices=NETWORK_NAMES,
+        default=None,
+        help="network to use (default: the config file's, else local); mainnet is only ever "
+        "chosen here",
+    )
+    if non_interactive:
+        parser.add_argument(
+            "--i-understand-mainnet",
+            action="store_true",
+            help="required with --network mainnet: this command acts on real funds",
+        )
+
+
+def config_from_args(args: argparse.Namespace) -> ResolvedConfig:
+    """`load_config` for parsed arguments; checks --i-understand-mainnet when it exists.
+
+    The TUI (no such flag) asks for its typed confirmation itself.
+    """
+    if hasattr(args, "i_understand_mainnet"):
+        # Before anything is read: mainnet can only come from --network.
+        require_mainnet_ack(args.i_understand_mainnet, args.network or "local")
+    return load_config(args.config, args.network)

@@ -15,7 +15,7 @@ import ipaddress
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING, Literal, Protocol, get_args
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
@@ -113,15 +113,20 @@ def network_spec(name: str) -> NetworkSpec:
 # --- mainnet guard -----------------------------------------------------------------------
 
 
-def resolve_network(cli_network: str | None, settings: object) -> NetworkName:
+class _HasNetwork(Protocol):
+    @property
+    def network(self) -> str: ...
+
+
+def resolve_network(cli_network: str | None, settings: _HasNetwork) -> NetworkName:
     """The network to use: the command line's `--network`, else the config's `network`.
 
-    `settings` is a `tui_app.config.Settings` (anything with a `network` attribute). A
-    config file alone never selects mainnet: that takes `--network mainnet`.
+    `settings` is a `tui_app.config.Settings`. A config file alone never selects mainnet:
+    that takes `--network mainnet`.
     """
     if cli_network is not None:
         return network_spec(cli_network).name
-    configured = network_spec(getattr(settings, "network", "local")).name
+    configured = network_spec(settings.network).name
     if configured == "mainnet":
         raise MainnetRefused(
             "the config file selects mainnet, but mainnet is only used when the command "

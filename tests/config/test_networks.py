@@ -264,7 +264,8 @@ def test_resolve_network():
 
 def test_mainnet_from_the_command_line_with_file_saying_mainnet(tmp_path: Path):
     path = config_file(
-        tmp_path, "network: mainnet\nendpoints:\n  grpc_addr: dydx-grpc.publicnode.com:443\n" + WATCH
+        tmp_path,
+        "network: mainnet\nendpoints:\n  grpc_addr: dydx-grpc.publicnode.com:443\n" + WATCH,
     )
     resolved = load_config(path, cli_network="mainnet", environ={})
     assert resolved.network == "mainnet"
@@ -318,3 +319,37 @@ def test_chain_id_from_node_info():
     response = GetNodeInfoResponse()
     response.default_node_info.network = "localdydxprotocol"
     assert chain_id_from_node_info(response) == "localdydxprotocol"
+
+
+# --- command-line glue -------------------------------------------------------------------
+
+
+def _parser(non_interactive: bool):
+    import argparse
+
+    from tui_app.config import add_config_arguments
+
+    parser = argparse.ArgumentParser()
+    add_config_arguments(parser, non_interactive=non_interactive)
+    return parser
+
+
+def test_command_line_glue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from tui_app.config import config_from_args
+
+    path = config_file(tmp_path, WATCH)
+    status = _parser(non_interactive=True)
+    assert config_from_args(status.parse_args(["--config", str(path)])).network == "local"
+    with pytest.raises(MainnetRefused, match="--i-understand-mainnet"):
+        config_from_args(status.parse_args(["--config", str(path), "--network", "mainnet"]))
+    acknowledged = status.parse_args(
+        ["--config", str(path), "--network", "mainnet", "--i-understand-mainnet"]
+    )
+    assert config_from_args(acknowledged).network == "mainnet"
+
+    # The TUI has no such flag: its typed confirmation comes later.
+    tui = _parser(non_interactive=False)
+    resolved = config_from_args(tui.parse_args(["--config", str(path), "--network", "mainnet"]))
+    assert resolved.is_mainnet
+    with pytest.raises(SystemExit):
+        tui.parse_args(["--network", "moon"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -114,8 +115,8 @@ def test_defaults():
 def test_frame_limit_fits_a_snapshot_with_1000_open_orders():
     # One open order as the indexer sends it, compact JSON, ~600 bytes; 1,000 of them plus
     # the rest of the subaccount snapshot must fit.
-    sample = REPO / "tests/fixtures/indexer_samples/v4_subaccounts_channel_data_order_open_long_term.json"
-    import json
+    samples = REPO / "tests/fixtures/indexer_samples"
+    sample = samples / "v4_subaccounts_channel_data_order_open_long_term.json"
 
     order = json.loads(sample.read_text())["contents"]["orders"][0]
     one_order = len(json.dumps(order, separators=(",", ":")))
