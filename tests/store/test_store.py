@@ -228,3 +228,14 @@ def test_default_path_is_per_network_under_xdg_data(monkeypatch, tmp_path):
     assert order_db_path("mainnet") != order_db_path("testnet")
     with pytest.raises(ValueError):
         order_db_path("../etc")
+
+
+async def test_open_orders_query_uses_the_partial_index(store):
+    from tui_app.store.schema import OPEN_STATUS_CONDITION
+
+    plan = await store._conn.execute_fetchall(
+        "EXPLAIN QUERY PLAN SELECT order_id FROM dydx_order_metadata "
+        f"WHERE {OPEN_STATUS_CONDITION} AND symbol = ?",
+        ("ETH-USD",),
+    )
+    assert "idx_order_metadata_open" in " ".join(str(row) for row in plan)

@@ -47,7 +47,13 @@ from tui_app.store.models import (
     OrderStatus,
     utc_now,
 )
-from tui_app.store.schema import APPLICATION_ID, MIGRATIONS, Migration, latest_version
+from tui_app.store.schema import (
+    APPLICATION_ID,
+    MIGRATIONS,
+    OPEN_STATUS_CONDITION,
+    Migration,
+    latest_version,
+)
 
 log = logging.getLogger(__name__)
 
@@ -205,13 +211,14 @@ class OrderStore:
         stored = [_with_updated_at(order, now) for order in orders]
         rows = [_order_to_row(order) for order in stored]
         async with self._transaction() as conn:
-            for order, row in zip(stored, rows, strict=True):
-                try:
-                    await conn.execute(_INSERT_ORDER, row)
-                except sqlite3.IntegrityError as exc:
-                    if "UNIQUE" in str(exc):
-                        raise DuplicateOrder(order.order_id) from None
-                    raise InvalidRecord(f"order {order.order_id}: {exc}") from None
+            try:
+                await conn.executemany(_INSERT_ORDER, rows)
+            except sqlite3.IntegrityError as exc:
+                # executemany does not say which row: name it when there is only one.
+                which = stored[0].order_id if len(stored) == 1 else "(one of the batch)"
+                if "UNIQUE" in str(exc):
+                    raise DuplicateOrder(which) from None
+                raise InvalidRecord(f"order {which}: {exc}") from None
             for entry in audit:
                 await _insert_audit(conn, entry, now)
         return stored
@@ -307,11 +314,15 @@ class OrderStore:
         where: list[str] = []
         params: list[Any] = []
         if statuses is not None:
-            values = sorted({OrderStatus(s).value for s in statuses})
-            if not values:
+            wanted = {OrderStatus(s) for s in statuses}
+            if not wanted:
                 return []
-            where.append(f"status IN ({', '.join('?' for _ in values)})")
-            params.extend(values)
+            if wanted == OPEN_STATUSES:
+                where.append(OPEN_STATUS_CONDITION)  # served by the partial index
+            else:
+                values = sorted(s.value for s in wanted)
+                where.append(f"status IN ({', '.join('?' for _ in values)})")
+                params.extend(values)
         if symbol is not None:
             where.append("symbol = ?")
             params.append(symbol)
