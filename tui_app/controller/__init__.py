@@ -1,0 +1,1 @@
+"""The order controller: place, cancel, cancel-all, close, reconcile (no UI imports)."""
