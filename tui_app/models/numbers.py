@@ -82,7 +82,8 @@ def _decimal_schema(pattern: str, non_negative: bool) -> cs.CoreSchema:
 
 _INT_SCHEMA = cs.union_schema(
     [
-        cs.no_info_after_validator_function(int, cs.str_schema(pattern=INT_PATTERN)),
+        # The pattern vets the text, then the Rust int parser converts it.
+        cs.chain_schema([cs.str_schema(pattern=INT_PATTERN), cs.int_schema()]),
         cs.int_schema(strict=True, gt=-INT_LIMIT, lt=INT_LIMIT),
     ],
     mode="left_to_right",

@@ -1,0 +1,81 @@
+"""Spotting lost messages by their `message_id` within one WebSocket connection.
+
+The indexer numbers the messages of a connection 1, 2, 3... (protocol notes 1.3), but it
+reserves a number for each subscribe/unsubscribe *request* and may send that response
+after later data messages, because the initial snapshot is fetched asynchronously. So a
+hole is only a gap when there are more holes than responses still outstanding; the feed
+says how many it is waiting for with `expect_response()`. An `error` reuses the current
+number, and a failed subscribe leaves its reserved number unused for ever.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+_MAX_TRACKED_HOLES = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class MessageGap:
+    connection_id: str
+    received: int
+    missing: tuple[int, ...]  # the first few missing ids
+    count: int  # how many are missing
+
+    def __str__(self) -> str:
+        return f"{self.count} message id(s) from {self.missing[0]} missing before {self.received}"
+
+
+class MessageIdTracker:
+    def __init__(self) -> None:
+        self.connection_id: str | None = None
+        self._last = -1
+        self._holes: set[int] = set()
+        self._pending = 0
+
+    def expect_response(self, count: int = 1) -> None:
+        """The feed sent `count` subscribe/unsubscribe requests on the current connection."""
+        self._pending += count
+
+    def reset(self) -> None:
+        """The connection closed: forget everything about it."""
+        self.connection_id = None
+        self._last = -1
+        self._holes.clear()
+        self._pending = 0
+
+    def observe(self, connection_id: str, message_id: int, kind: str) -> MessageGap | None:
+        if connection_id != self.connection_id:
+            self.connection_id = connection_id  # a new connection starts its own count
+            self._last = message_id
+            self._holes.clear()
+            return None
+        if kind == "error":
+            if self._pending:
+                self._pending -= 1
+                if len(self._holes) > self._pending:  # its reserved id will never come
+                    self._holes.discard(min(self._holes))
+            return None
+        if kind == "subscribed" or kind == "unsubscribed":
+            if self._pending:
+                self._pending -= 1
+            if message_id in self._holes:  # the late response filling its own hole
+                self._holes.discard(message_id)
+                return None
+        last = self._last
+        if message_id <= last:
+            return None  # a duplicate or a late response: nothing was lost
+        self._last = message_id
+        if message_id > last + 1:
+            if message_id - last - 1 > _MAX_TRACKED_HOLES:
+                return self._gap(message_id, range(last + 1, message_id))
+            self._holes.update(range(last + 1, message_id))
+        if len(self._holes) > self._pending:
+            return self._gap(message_id, self._holes)
+        return None
+
+    def _gap(self, received: int, missing: range | set[int]) -> MessageGap:
+        first = tuple(sorted(missing)[:10]) if isinstance(missing, set) else tuple(missing[:10])
+        gap = MessageGap(self.connection_id or "", received, first, len(missing))
+        self._holes.clear()
+        return gap

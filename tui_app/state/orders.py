@@ -1,0 +1,145 @@
+"""Orders as the app shows them: the indexer's fields merged by id, plus the app's status.
+
+The indexer's status alone is not what a trader needs: an order the app sent but the
+indexer has not reported yet is PENDING; an OPEN order with some fills is PARTIALLY_FILLED;
+a short-term order whose good-til-block has passed is over even if no message said so.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+
+from tui_app.models import IndexerOrder
+
+SHORT_TERM_FLAGS = 0
+EXPIRY_REASONS = frozenset(
+    {"ORDER_REMOVAL_REASON_EXPIRED", "ORDER_REMOVAL_REASON_INDEXER_EXPIRED"}
+)
+
+
+class OrderStatus(StrEnum):
+    PENDING = "PENDING"  # sent by this app, not yet reported by the indexer
+    OPEN = "OPEN"  # also BEST_EFFORT_OPENED (see TrackedOrder.best_effort)
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    UNTRIGGERED = "UNTRIGGERED"  # conditional order waiting for its trigger
+    BEST_EFFORT_CANCELED = "BEST_EFFORT_CANCELED"  # not final: may still fill until its GTB
+    FILLED = "FILLED"
+    CANCELED = "CANCELED"
+    EXPIRED = "EXPIRED"
+    REJECTED = "REJECTED"  # refused by the chain; see TrackedOrder.reject_reason
+    UNKNOWN = "UNKNOWN"  # a status this version does not know; see indexer_status
+
+    @property
+    def is_final(self) -> bool:
+        return self in _FINAL
+
+    @property
+    def is_live(self) -> bool:
+        """Could still trade: what "open orders" lists and cancel-all targets."""
+        return self in _LIVE
+
+
+_FINAL = frozenset(
+    {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REJECTED}
+)
+_LIVE = frozenset(
+    {
+        OrderStatus.PENDING,
+        OrderStatus.OPEN,
+        OrderStatus.PARTIALLY_FILLED,
+        OrderStatus.UNTRIGGERED,
+        OrderStatus.BEST_EFFORT_CANCELED,
+    }
+)
+
+
+class TrackedOrder:
+    """One order in the account state. Read it, do not change it: the state owns it."""
+
+    __slots__ = ("data", "status", "seen", "reject_reason", "expiry_scheduled")
+
+    def __init__(self, data: IndexerOrder, *, seen: bool) -> None:
+        self.data = data  # every field the indexer (or the controller) has told us
+        self.status = OrderStatus.PENDING
+        self.seen = seen  # the indexer has reported this order at least once
+        self.reject_reason: str | None = None
+        self.expiry_scheduled: int | None = None  # the GTB already queued for expiry
+
+    @property
+    def id(self) -> str:
+        return self.data.id
+
+    @property
+    def ticker(self) -> str | None:
+        return self.data.ticker
+
+    @property
+    def indexer_status(self) -> str | None:
+        return self.data.status
+
+    @property
+    def status_unknown(self) -> bool:
+        return self.status is OrderStatus.UNKNOWN
+
+    @property
+    def best_effort(self) -> bool:
+        """Known only to the indexer's own node so far (BEST_EFFORT_OPENED)."""
+        return self.data.status == "BEST_EFFORT_OPENED"
+
+    @property
+    def remaining(self) -> Decimal | None:
+        size = self.data.size
+        if size is None:
+            return None
+        return max(size - (self.data.total_filled or Decimal(0)), Decimal(0))
+
+    def __repr__(self) -> str:
+        return f"TrackedOrder({self.data.id!r}, {self.status.value}, {self.data.ticker!r})"
+
+
+def merged(stored: IndexerOrder, update: IndexerOrder) -> IndexerOrder:
+    """The stored order with every field the update carries (updates may be partial)."""
+    fields = update.model_fields_set
+    if fields >= stored.model_fields_set:
+        return update  # the usual case: a full update replaces, no copy needed
+    values = update.__dict__
+    return stored.model_copy(update={name: values[name] for name in fields})
+
+
+def short_term_expired(order: IndexerOrder, height: int | None) -> bool:
+    gtb = order.good_til_block
+    return (
+        height is not None
+        and gtb is not None
+        and order.order_flags == SHORT_TERM_FLAGS
+        and gtb < height
+    )
+
+
+def derive_status(tracked: TrackedOrder, height: int | None) -> OrderStatus:
+    """The app's status from what the indexer said and the current block height."""
+    order = tracked.data
+    if not tracked.seen:
+        if tracked.reject_reason is not None:
+            return OrderStatus.REJECTED
+        return OrderStatus.EXPIRED if short_term_expired(order, height) else OrderStatus.PENDING
+    raw = order.status
+    if raw == "OPEN" or raw == "BEST_EFFORT_OPENED":
+        if short_term_expired(order, height):
+            return OrderStatus.EXPIRED
+        filled = order.total_filled
+        size = order.size
+        if filled and size is not None and filled < size:
+            return OrderStatus.PARTIALLY_FILLED
+        return OrderStatus.OPEN
+    if raw == "FILLED":
+        return OrderStatus.FILLED
+    if raw == "CANCELED":
+        return OrderStatus.EXPIRED if order.removal_reason in EXPIRY_REASONS else OrderStatus.CANCELED
+    if raw == "BEST_EFFORT_CANCELED":
+        # Final once its good-til-block has passed: no block can fill it any more.
+        return OrderStatus.CANCELED if short_term_expired(order, height) else OrderStatus.BEST_EFFORT_CANCELED
+    if raw == "UNTRIGGERED":
+        return OrderStatus.UNTRIGGERED
+    return OrderStatus.UNKNOWN
