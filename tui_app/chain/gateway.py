@@ -6,8 +6,11 @@
     finally:
         await gateway.close()
 
-- All NodeClient calls run on ONE worker thread with its own loop (worker.py); the caller
-  waits with a deadline and gets `OutcomeUnknown` when it passes (the call may land).
+- Stateful NodeClient calls run on ONE worker thread with its own loop (worker.py); the
+  caller waits with a deadline and gets `OutcomeUnknown` when it passes (the call may land).
+- Short-term txs and block queries need no sequence number, so they run on a small pool
+  of further worker threads and can be in flight together (cancel-all sends its batch
+  cancels concurrently); the gRPC channel is thread-safe and shared.
 - Short-term place/cancel and batch cancel skip the chain's sequence check, so they are
   built and broadcast without the account query the package makes before every tx.
 - Stateful txs (long-term place/cancel) use a local sequence counter, seeded from the
@@ -90,6 +93,8 @@ class GatewayConfig:
     retry_base_delay: float = 0.1
     retry_max_delay: float = 1.0
     memo: str = "dydx-tui"
+    # Threads for short-term txs and queries (each blocking call holds one thread).
+    short_term_workers: int = 4
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,11 @@ class NodeGateway:
         """Use `await NodeGateway.connect(config, mnemonic)`."""
         self.config = config
         self._worker = LoopThread(f"dydx-node-{config.target}")
+        self._pool = [
+            LoopThread(f"dydx-node-{config.target}-st{i}")
+            for i in range(max(1, config.short_term_workers))
+        ]
+        self._in_flight = [0] * len(self._pool)  # per pool thread, touched on the caller's loop
         # Everything below is touched only on the worker thread.
         self._raw_channel: grpc.Channel | None = None
         self._client: NodeClient | None = None
@@ -166,6 +176,8 @@ class NodeGateway:
             raise TypeError("the mnemonic must be a pydantic SecretStr")
         gateway = cls(config)
         gateway._worker.start()
+        for thread in gateway._pool:
+            thread.start()
         try:
             await gateway._run(lambda: gateway._setup(mnemonic), "connect", config.call_timeout)
             if verify_chain_id:
@@ -183,6 +195,7 @@ class NodeGateway:
                 await self._run(self._teardown, "close", self.config.call_timeout)
             except Exception:
                 log.debug("node gateway: closing the channel failed", exc_info=True)
+        await asyncio.gather(*(thread.stop() for thread in self._pool))
         await self._worker.stop()
 
     async def __aenter__(self) -> Self:
@@ -206,7 +219,8 @@ class NodeGateway:
             )
             return BlockInfo(height=int(header.height), time=moment)
 
-        return await self._run(job, "latest block", timeout)
+        # Stateless: on the pool, so it never waits behind a stateful broadcast.
+        return await self._run_pooled(job, "latest block", timeout)
 
     async def latest_block_height(self, *, timeout: float | None = None) -> int:
         return (await self.latest_block(timeout=timeout)).height
@@ -274,7 +288,10 @@ class NodeGateway:
             # The chain refuses a short-term message with anything else in its tx.
             if len(msgs) != 1:
                 raise ValueError("a short-term message must travel alone in its transaction")
-            return await self._run(lambda: self._send_short_term(msgs[0]), what, timeout)
+            if self._account_number is None:
+                # Once per gateway (the signature covers the account number), serialized.
+                await self._run(self._query_account, "account query", timeout)
+            return await self._run_pooled(lambda: self._send_short_term(msgs[0]), what, timeout)
         return await self._run(lambda: self._send_stateful(msgs), what, timeout)
 
     # ----- on the worker thread -----------------------------------------------------------------
@@ -313,12 +330,14 @@ class NodeGateway:
         return AccountInfo(account.address, int(account.account_number), int(account.sequence))
 
     async def _send_short_term(self, msg: Message) -> BroadcastResult:
-        wallet = self._signing_wallet()
+        """On a pool thread: sign with a private wallet copy (the shared one belongs to the
+        stateful worker, which changes its sequence)."""
+        key = self._signing_wallet().key
         if self._account_number is None:
-            # Once per gateway: the signature covers the account number.
             await self._query_account()
-        wallet.account_number = self._account_number  # type: ignore[assignment]
-        # Any sequence will do: the chain does not check it for short-term messages.
+        # Sequence 0: the chain does not check it for short-term messages, and the same
+        # message always gives the same bytes, so a resent cancel is "already in cache".
+        wallet = Wallet(key, account_number=self._account_number, sequence=0)  # type: ignore[arg-type]
         tx = self._node().builder.build(wallet, msg)
         return await self._broadcast(tx)
 
@@ -400,6 +419,17 @@ class NodeGateway:
         self, job: Callable[[], Awaitable[T]], what: str, timeout: float | None
     ) -> T:
         return await self._worker.run(job, timeout or self.config.call_timeout, what)
+
+    async def _run_pooled(
+        self, job: Callable[[], Awaitable[T]], what: str, timeout: float | None
+    ) -> T:
+        """`job` on the least busy pool thread (for calls that need no sequence)."""
+        index = min(range(len(self._pool)), key=self._in_flight.__getitem__)
+        self._in_flight[index] += 1
+        try:
+            return await self._pool[index].run(job, timeout or self.config.call_timeout, what)
+        finally:
+            self._in_flight[index] -= 1
 
 
 def _backoff(attempt: int, base: float, maximum: float) -> float:
