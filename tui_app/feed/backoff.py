@@ -16,6 +16,8 @@ class Backoff:
     initial: float = 0.5
     maximum: float = 30.0
     factor: float = 2.0
+    # Random part of each delay, as a fraction of it (FeedSettings.reconnect_jitter).
+    jitter: float = 0.5
     rng: random.Random = field(default_factory=random.Random)
     attempt: int = 0
 
@@ -23,8 +25,9 @@ class Backoff:
         """Seconds to wait before the next attempt (and count the attempt)."""
         ceiling = min(self.maximum, self.initial * self.factor**self.attempt)
         self.attempt += 1
-        # Half fixed, half random: never zero, never all clients in step.
-        return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
+        # Part fixed, part random: never zero (unless jitter is 1), never all clients in step.
+        random_part = ceiling * self.jitter
+        return ceiling - random_part + self.rng.uniform(0, random_part)
 
     def reset(self) -> None:
         self.attempt = 0

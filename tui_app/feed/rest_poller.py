@@ -111,6 +111,12 @@ class RestPoller:
             round_trip_ms=elapsed_ms / 5,
         )
 
+    async def time_round_trip_ms(self) -> float:
+        """Round trip of one `/v4/time` request (the cheapest), in milliseconds."""
+        started = time.monotonic()
+        await self._call(self.client.utility.get_time)
+        return round((time.monotonic() - started) * 1000, 1)
+
     async def orders(self, **filters: Any) -> list[dict[str, Any]]:
         """All orders matching the filters (for reconciliation)."""
         return await self._call(

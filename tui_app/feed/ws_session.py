@@ -108,6 +108,13 @@ class WebSocketSession:
                 raw = raw.decode("utf-8", errors="replace")
             handler.on_message(raw)
 
+    @property
+    def latency(self) -> float | None:
+        """Round trip of the last WebSocket ping, in seconds (None: not connected or not
+        measured yet)."""
+        ws = self._ws
+        return ws.latency if ws is not None and ws.latency > 0 else None
+
     async def reconnect_now(self) -> None:
         """Drop the current connection (for a resync); the loop reconnects."""
         ws = self._ws
