@@ -29,6 +29,7 @@ from tui_app.state import (
     PositionChanged,
     ResyncRequested,
     StateReset,
+    pending_order,
 )
 
 D = Decimal
@@ -434,3 +435,22 @@ def test_listeners_get_records_and_a_broken_listener_is_contained(state, frames)
     state.apply(frames.subaccount(orders=[order(2)]))
     assert received == [OrderChanged(order_id(1))]
     assert state.apply_errors == 0
+
+
+def test_pending_order_helper_has_the_indexers_id(state, frames):
+    pending = pending_order(ADDRESS, 0, 12, 1, 0, ticker="ETH-USD", side="SELL",
+                            size=D("0.01"), price=D("2600"), good_til_block=120,
+                            time_in_force="IOC")
+    assert pending.id == order_id(12) and not pending.is_partial
+    state.add_pending(pending)
+    state.apply(frames.subaccount(orders=[order(12, side="SELL", size="0.01", price="2600")]))
+    tracked = state.order(order_id(12))
+    assert tracked.seen and tracked.status is OrderStatus.OPEN and len(state.orders) == 1
+
+
+def test_final_orders_are_bounded(frames):
+    state = AccountState(ADDRESS, 0, finished_orders=3)
+    state.apply(frames.snapshot())
+    state.apply(frames.subaccount(orders=[order(n, status="FILLED", filled="0.003")
+                                          for n in range(5)] + [order(9)]))
+    assert set(state.orders) == {order_id(2), order_id(3), order_id(4), order_id(9)}

@@ -21,7 +21,7 @@ from tui_app.state.changes import (
 )
 from tui_app.state.gaps import MessageGap, MessageIdTracker
 from tui_app.state.orderbook import OrderBook
-from tui_app.state.orders import OrderStatus, TrackedOrder, derive_status
+from tui_app.state.orders import OrderStatus, TrackedOrder, derive_status, pending_order
 from tui_app.state.pnl import MarketPnl
 
 __all__ = [name for name in dir() if not name.startswith("_")]

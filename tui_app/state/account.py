@@ -79,6 +79,7 @@ logger = logging.getLogger("tui_app.state")
 
 USDC = "USDC"
 FILL_HISTORY = 10_000
+FINISHED_ORDERS = 10_000  # final orders kept for display; older ones are dropped
 TRADE_HISTORY = 200
 
 Position = PerpetualPosition | PerpetualPositionUpdate
@@ -105,15 +106,22 @@ class AccountState:
     """State of one subaccount (`address`/`subaccount_number`) and the markets."""
 
     def __init__(
-        self, address: str, subaccount_number: int = 0, *, fill_history: int = FILL_HISTORY
+        self,
+        address: str,
+        subaccount_number: int = 0,
+        *,
+        fill_history: int = FILL_HISTORY,
+        finished_orders: int = FINISHED_ORDERS,
     ) -> None:
         self.address = address
         self.subaccount_number = subaccount_number
         self.subaccount_id = subaccount_uuid(address, subaccount_number)
         self.channel_id = f"{address}/{subaccount_number}"
         self._fill_history = fill_history
+        self._finished_limit = finished_orders
 
         self._orders: dict[str, TrackedOrder] = {}
+        self._finished: dict[str, None] = {}  # ids of final orders, oldest first
         self._positions: dict[str, Position] = {}
         self._assets: dict[str, Decimal] = {}  # symbol -> signed balance
         self._markets: dict[str, PerpetualMarket] = {}
@@ -276,6 +284,7 @@ class AccountState:
 
     def forget_order(self, order_id: str) -> None:
         """Drop an order from view (e.g. a rejected one the user dismissed)."""
+        self._finished.pop(order_id, None)
         if self._orders.pop(order_id, None) is not None:
             self._changes[OrderChanged(order_id)] = None
             self._notify()
@@ -339,6 +348,7 @@ class AccountState:
         # A snapshot replaces everything the indexer told us; only orders it has never
         # reported (sent by this app, pending or rejected) are kept.
         self._orders = {k: o for k, o in self._orders.items() if not o.seen}
+        self._finished = {k: None for k, o in self._orders.items() if o.status.is_final}
         self._expiries = []
         for tracked in self._orders.values():
             tracked.expiry_scheduled = None
@@ -421,7 +431,9 @@ class AccountState:
         """Re-derive the status, queue a short-term expiry check, record the change."""
         order_id = tracked.data.id
         self._orders[order_id] = tracked
-        tracked.status = derive_status(tracked, self.block_height)
+        status = tracked.status = derive_status(tracked, self.block_height)
+        if status.is_final:
+            self._finish(order_id)
         gtb = tracked.data.good_til_block
         if (
             gtb is not None
@@ -432,6 +444,19 @@ class AccountState:
             tracked.expiry_scheduled = gtb
             heapq.heappush(self._expiries, (gtb, order_id))
         self._changes[OrderChanged(order_id)] = None
+
+    def _finish(self, order_id: str) -> None:
+        """Remember a final order; past the limit, drop the oldest (memory stays bounded)."""
+        finished = self._finished
+        finished.pop(order_id, None)
+        finished[order_id] = None
+        if len(finished) > self._finished_limit:
+            oldest = next(iter(finished))
+            del finished[oldest]
+            tracked = self._orders.get(oldest)
+            if tracked is not None and tracked.status.is_final:
+                del self._orders[oldest]
+                self._changes[OrderChanged(oldest)] = None
 
     def _apply_fill(self, fill: Fill) -> None:
         if fill.id in self._fills:
@@ -535,6 +560,8 @@ class AccountState:
             status = derive_status(tracked, height)
             if status is not tracked.status:
                 tracked.status = status
+                if status.is_final:
+                    self._finish(order_id)
                 self._changes[OrderChanged(order_id)] = None
 
     # ------------------------------------------------------ books and trades

@@ -7,9 +7,11 @@ a short-term order whose good-til-block has passed is over even if no message sa
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from tui_app.ids import order_uuid, subaccount_uuid
 from tui_app.models import IndexerOrder
 
 SHORT_TERM_FLAGS = 0
@@ -143,3 +145,46 @@ def derive_status(tracked: TrackedOrder, height: int | None) -> OrderStatus:
     if raw == "UNTRIGGERED":
         return OrderStatus.UNTRIGGERED
     return OrderStatus.UNKNOWN
+
+
+def pending_order(
+    address: str,
+    subaccount_number: int,
+    client_id: int,
+    clob_pair_id: int,
+    order_flags: int,
+    *,
+    ticker: str,
+    side: str,
+    size: Decimal,
+    price: Decimal,
+    good_til_block: int | None = None,
+    good_til_block_time: datetime | None = None,
+    time_in_force: str = "GTT",
+    post_only: bool = False,
+    reduce_only: bool = False,
+    order_type: str = "LIMIT",
+    trigger_price: Decimal | None = None,
+) -> IndexerOrder:
+    """The order the controller is about to send, in the indexer's shape and with the id
+    the indexer will give it, for `AccountState.add_pending`."""
+    return IndexerOrder(
+        id=order_uuid(address, subaccount_number, client_id, clob_pair_id, order_flags),
+        subaccount_id=subaccount_uuid(address, subaccount_number),
+        client_id=client_id,
+        clob_pair_id=clob_pair_id,
+        order_flags=order_flags,
+        ticker=ticker,
+        side=side,
+        size=size,
+        price=price,
+        total_filled=Decimal(0),
+        good_til_block=good_til_block,
+        good_til_block_time=good_til_block_time,
+        time_in_force=time_in_force,
+        post_only=post_only,
+        reduce_only=reduce_only,
+        type=order_type,
+        trigger_price=trigger_price,
+        subaccount_number=subaccount_number,
+    )
