@@ -11,7 +11,13 @@ import subprocess
 import sys
 
 # The UI layer, and __main__ (importing it runs the command).
-UI_MODULES = ("tui_app.app", "tui_app.screens", "tui_app.widgets", "tui_app.__main__")
+UI_MODULES = (
+    "tui_app.app",
+    "tui_app.screens",
+    "tui_app.widgets",
+    "tui_app.messages",
+    "tui_app.__main__",
+)
 
 CHECK = """
 import importlib, pkgutil, sys

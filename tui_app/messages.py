@@ -1,0 +1,63 @@
+"""Typed messages that cross from workers and screens to the app shell (past tense).
+
+UI layer: these subclass Textual's `Message`, so only the app, screens and widgets import
+this module. The shell's orders table shows the honest cancel state of a row from them:
+`CancelRequested` -> "cancel sent"; `CancelFinished` -> `cancel_label(outcome)`.
+"""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from tui_app.controller.requests import CancelOutcome, CancelResult
+
+
+def cancel_label(outcome: CancelOutcome) -> str:
+    """What an order row should say after a cancel attempt, in a few characters."""
+    match outcome.result:
+        case CancelResult.CANCELLED:
+            return "cancelled"
+        case CancelResult.BEST_EFFORT:
+            # Short-term cancels are gossiped, never in a block: the order can still fill
+            # until its good-til-block passes.
+            if outcome.blocks_left is not None:
+                return f"best-effort ({outcome.blocks_left} blk)"
+            return "best-effort"
+        case CancelResult.SENT:
+            return "cancel sent"
+        case CancelResult.ALREADY_DONE:
+            return "already done"
+        case CancelResult.FAILED:
+            return "cancel failed"
+        case CancelResult.UNKNOWN:
+            return "unknown, reconciling"
+    return str(outcome.result)
+
+
+class CancelRequested(Message):
+    """A cancel of `order_id` is about to be sent (by `c` or by cancel-all)."""
+
+    def __init__(self, order_id: str, market: str | None = None) -> None:
+        super().__init__()
+        self.order_id = order_id
+        self.market = market
+
+    @property
+    def label(self) -> str:
+        return "cancel sent"
+
+
+class CancelFinished(Message):
+    """The controller answered a cancel: `outcome.result` is the honest state."""
+
+    def __init__(self, outcome: CancelOutcome) -> None:
+        super().__init__()
+        self.outcome = outcome
+
+    @property
+    def order_id(self) -> str:
+        return self.outcome.order_id
+
+    @property
+    def label(self) -> str:
+        return cancel_label(self.outcome)

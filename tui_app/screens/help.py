@@ -1,0 +1,113 @@
+"""`?`: every key the app answers to right now, read from the active bindings, so a key
+rebound in the config shows under its new key, and a disabled key says why."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import ActiveBinding, Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+DisabledReason = Callable[[str], "str | None"]
+
+
+@dataclass(frozen=True)
+class HelpRow:
+    keys: str
+    name: str
+    does: str
+    enabled: bool
+    reason: str | None = None
+
+
+def help_rows(
+    bindings: Mapping[str, ActiveBinding],
+    key_display: Callable[[Binding], str],
+    disabled_reason: DisabledReason | None = None,
+) -> list[HelpRow]:
+    """One row per action (keys that do the same thing joined), in binding order."""
+    grouped: dict[tuple[int, str], list[ActiveBinding]] = {}
+    for active in bindings.values():
+        if not active.binding.description:
+            continue  # e.g. scrolling keys: not worth a line
+        grouped.setdefault((id(active.node), active.binding.action), []).append(active)
+    rows = []
+    for actives in grouped.values():
+        first = actives[0]
+        binding = first.binding
+        keys = " ".join(dict.fromkeys(key_display(a.binding) for a in actives))
+        reason = None
+        if not first.enabled and disabled_reason is not None:
+            reason = disabled_reason(binding.action)
+        rows.append(
+            HelpRow(
+                keys=keys,
+                name=binding.description,
+                does=binding.tooltip or binding.description,
+                enabled=first.enabled,
+                reason=reason,
+            )
+        )
+    return rows
+
+
+class HelpScreen(ModalScreen[None]):
+    """Built while the main screen is still on top: its bindings are the ones listed."""
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > #frame {
+        width: 90%; max-width: 100; height: 90%; border: thick $accent;
+        background: $surface; padding: 0 1;
+    }
+    HelpScreen #help-title { text-style: bold; height: 1; }
+    HelpScreen #help-hint { color: $text-muted; height: 1; }
+    """
+
+    BINDINGS = [
+        Binding("escape,q,question_mark", "close", "Close", id="help.close",
+                tooltip="Close the help screen"),
+    ]
+
+    def __init__(
+        self,
+        bindings: Mapping[str, ActiveBinding] | None = None,
+        disabled_reason: DisabledReason | None = None,
+    ) -> None:
+        super().__init__()
+        if bindings is None:
+            bindings = self.app.screen.active_bindings
+        if disabled_reason is None:
+            disabled_reason = getattr(self.app, "trading_disabled_reason", None)
+        self.rows = help_rows(bindings, self.app.get_key_display, disabled_reason)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="frame"):
+            yield Static("Keys", id="help-title")
+            with VerticalScroll(id="help-body"):
+                yield Static(self._table(), id="help-table")
+            yield Static("Esc closes. Keys are rebindable in the config (keymap).",
+                         id="help-hint")
+
+    def _table(self) -> Table:
+        table = Table(box=None, expand=True, show_header=True, header_style="bold",
+                      pad_edge=False)
+        table.add_column("Key", no_wrap=True, style="bold")
+        table.add_column("Action", no_wrap=True)
+        table.add_column("What it does", ratio=1)
+        for row in self.rows:
+            does = Text(row.does)
+            if not row.enabled:
+                does = Text(f"{row.does} (disabled: {row.reason or 'not available here'})",
+                            style="dim")
+            table.add_row(Text(row.keys), Text(row.name), does)
+        return table
+
+    def action_close(self) -> None:
+        self.dismiss(None)
