@@ -273,6 +273,58 @@ class OrderStore:
         assert updated is not None
         return updated
 
+    async def update_orders(
+        self,
+        order_ids: Iterable[str],
+        *,
+        status: OrderStatus,
+        expect: Iterable[OrderStatus] | None = None,
+        cancel_tx_hash: str | None = UNSET,
+        last_error: str | None = UNSET,
+        cancelled_at: datetime | None = UNSET,
+        audit: Iterable[AuditEntry] = (),
+    ) -> list[str]:
+        """Set the status of many rows in ONE transaction (one fsync, not one per row).
+
+        Rows missing or not in an `expect`ed status are skipped, not an error; returns the
+        ids that changed. Audit entries are written in the same transaction.
+        """
+        ids = list(dict.fromkeys(order_ids))
+        changes: dict[str, Any] = {"status": OrderStatus(status).value}
+        if cancel_tx_hash is not UNSET:
+            changes["cancel_tx_hash"] = cancel_tx_hash
+        if last_error is not UNSET:
+            changes["last_error"] = last_error
+        if cancelled_at is not UNSET:
+            changes["cancelled_at"] = _time_text(cancelled_at)
+        now = utc_now()
+        changes["updated_at"] = _time_text(now)
+        assignments = ", ".join(f"{name} = ?" for name in changes)
+        where = "order_id = ?"
+        allowed: tuple[str, ...] = ()
+        if expect is not None:
+            allowed = tuple(OrderStatus(s).value for s in expect)
+            where += f" AND status IN ({', '.join('?' for _ in allowed)})"
+        changed: list[str] = []
+        async with self._transaction() as conn:
+            for order_id in ids:
+                cursor = await conn.execute(
+                    f"UPDATE dydx_order_metadata SET {assignments} WHERE {where}",
+                    (*changes.values(), order_id, *allowed),
+                )
+                if cursor.rowcount:
+                    changed.append(order_id)
+            for entry in audit:
+                await _insert_audit(conn, entry, now)
+        return changed
+
+    async def add_audits(self, entries: Iterable[AuditEntry]) -> None:
+        """Several audit entries in one transaction."""
+        async with self._transaction() as conn:
+            now = utc_now()
+            for entry in entries:
+                await _insert_audit(conn, entry, now)
+
     async def add_audit(self, entry: AuditEntry) -> None:
         async with self._transaction() as conn:
             await _insert_audit(conn, entry, utc_now())
