@@ -1,0 +1,304 @@
+"""Cancel-all: every open order of the subaccount (or of a scope), as fast as the chain allows.
+
+- Short-term orders go in MsgBatchCancel transactions of at most 100 ids (one subaccount,
+  each market once per message). They need no sequence number, so all of them are sent
+  at once (the gateway runs them on its pool of threads).
+- Long-term orders go several per transaction (one sequence number each tx); a tx the
+  chain refuses is retried order by order, so that one bad cancel does not sink the rest.
+- Every order gets its own outcome; a failure never stops the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from tui_app.chain import errors as chain_errors
+from tui_app.chain.gateway import BlockInfo, BroadcastResult
+from tui_app.chain.orders import MAX_BATCH_CANCEL_IDS, OrderKey, build_cancel_order
+from tui_app.controller import answers
+from tui_app.controller.answers import Meaning
+from tui_app.controller.errors import ControllerError, NetworkError
+from tui_app.controller.records import is_expired
+from tui_app.controller.requests import CancelAllReport, CancelOutcome, CancelResult, CancelScope
+from tui_app.store import AuditAction, AuditEntry, AuditOutcome, OrderRecord, OrderStatus
+
+if TYPE_CHECKING:
+    from tui_app.controller.controller import OrderController
+
+log = logging.getLogger(__name__)
+
+
+def plan_short_term_batches(
+    records: Iterable[OrderRecord], max_ids: int = MAX_BATCH_CANCEL_IDS
+) -> list[list[OrderRecord]]:
+    """Groups of at most `max_ids` short-term orders of one subaccount, market by market
+    (a message lists each clob pair once, with its client ids)."""
+    by_subaccount: dict[tuple[str, int], list[OrderRecord]] = defaultdict(list)
+    for record in records:
+        by_subaccount[(record.owner, record.subaccount_number)].append(record)
+    batches: list[list[OrderRecord]] = []
+    for group in by_subaccount.values():
+        group.sort(key=lambda r: (r.clob_pair_id, r.client_id))
+        batches.extend(group[i : i + max_ids] for i in range(0, len(group), max_ids))
+    return batches
+
+
+def batch_message_fields(batch: Sequence[OrderRecord]) -> dict[int, list[int]]:
+    ids: dict[int, list[int]] = defaultdict(list)
+    for record in batch:
+        ids[record.clob_pair_id].append(record.client_id)
+    return dict(ids)
+
+
+class CancelAll:
+    def __init__(
+        self,
+        controller: OrderController,
+        scope: CancelScope,
+        on_progress: Callable[[CancelOutcome], None] | None,
+    ) -> None:
+        self.c = controller
+        self.scope = scope
+        self.on_progress = on_progress
+        self.outcomes: list[CancelOutcome] = []
+
+    async def run(self) -> CancelAllReport:
+        c = self.c
+        targets = await self._targets()
+        if not targets:
+            return CancelAllReport(())
+        block = await c._latest_block()
+        expired = [r for r in targets if is_expired(r, block)]
+        if expired:
+            await c._mark_expired(expired, block)
+            for r in expired:
+                self._emit(CancelOutcome(r.order_id, r.symbol, CancelResult.ALREADY_DONE,
+                                         "already expired"))  # fmt: skip
+        live = [r for r in targets if not is_expired(r, block)]
+        for r in live:
+            if r.status is OrderStatus.BEST_EFFORT_CANCELLED:
+                left = max(0, (r.good_til_block or 0) - block.height)
+                self._emit(CancelOutcome(r.order_id, r.symbol, CancelResult.ALREADY_DONE,
+                                         "already cancelled (best effort)", r.cancel_tx_hash, left))  # fmt: skip
+        todo = [r for r in live if r.status is not OrderStatus.BEST_EFFORT_CANCELLED]
+        if not todo:
+            return CancelAllReport(tuple(self.outcomes))
+        await c.store.update_orders(
+            [r.order_id for r in todo],
+            status=OrderStatus.CANCEL_PENDING,
+            audit=[
+                AuditEntry(r.order_id, AuditAction.CANCEL, AuditOutcome.ATTEMPT,
+                           detail=f"cancel-all, from {r.status.value}")
+                for r in todo
+            ],
+        )  # fmt: skip
+        await c._before_send("cancel_all", [r.order_id for r in todo])
+        short = [r for r in todo if r.is_short_term]
+        stateful = [r for r in todo if not r.is_short_term]
+        jobs = [self._short_batch(b, block) for b in plan_short_term_batches(short)]
+        if stateful:
+            jobs.append(self._stateful(stateful, block))
+        # return_exceptions: one failing job must not abandon the others mid-flight.
+        for result in await asyncio.gather(*jobs, return_exceptions=True):
+            if isinstance(result, BaseException):
+                log.error("cancel-all job failed: %r", result)
+        done = {o.order_id for o in self.outcomes}
+        for r in todo:
+            if r.order_id not in done:
+                self._emit(CancelOutcome(r.order_id, r.symbol, CancelResult.UNKNOWN,
+                                         "cancel-all stopped before this order's answer"))  # fmt: skip
+        return CancelAllReport(tuple(self.outcomes))
+
+    # ----- which orders -----------------------------------------------------------------------
+
+    async def _targets(self) -> list[OrderRecord]:
+        c, scope = self.c, self.scope
+        rows = {r.order_id: r for r in await c.store.open_orders(symbol=scope.market)}
+        try:
+            seen = await c.indexer.open_orders(ticker=scope.market)
+        except (NetworkError, chain_errors.GatewayError) as exc:
+            log.warning("cancel-all: indexer unavailable (%s); cancelling the store's orders", exc)
+            seen = []
+        for order in seen:
+            if order.id in rows:
+                continue
+            known = await c.store.find(order.id)
+            try:
+                if known is None:
+                    rows[order.id] = await c.adopt(order, reason="open on the indexer (cancel-all)")
+                else:
+                    # The store thought it finished, the indexer shows it open: cancel it.
+                    updated = await c._set_status(
+                        order.id, OrderStatus.ACTIVE,
+                        audit=AuditEntry(order.id, AuditAction.RECONCILE, AuditOutcome.ACCEPTED,
+                                         detail=f"was {known.status.value}; indexer: {order.status}"),
+                    )  # fmt: skip
+                    if updated is not None:
+                        rows[order.id] = updated
+            except ControllerError as exc:
+                log.warning("cancel-all: cannot take order %s: %s", order.id, exc)
+        chosen = []
+        for r in rows.values():
+            if scope.side is not None and r.side != scope.side.upper():
+                continue
+            if scope.order_ids is not None and r.order_id not in scope.order_ids:
+                continue
+            if r.status is OrderStatus.BEST_EFFORT_CANCELLED or r.status in _CANCELLABLE:
+                chosen.append(r)
+        return chosen
+
+    # ----- short-term -------------------------------------------------------------------------
+
+    async def _short_batch(self, batch: list[OrderRecord], block: BlockInfo) -> None:
+        c = self.c
+        # One GTB for the whole message: >= every order's own, so each cancel removes it.
+        gtb = max(max(r.good_til_block or 0 for r in batch), block.height + 1)
+        fields = batch_message_fields(batch)
+        await c.cancel_bucket.take()
+        try:
+            result = await c._send_with_retries(
+                lambda: c.gateway.batch_cancel(
+                    c.settings.subaccount_number, fields, gtb, timeout=c.settings.node_timeout
+                ),
+                classify=answers.classify_cancel,
+            )
+        except chain_errors.OutcomeUnknown as exc:
+            await self._unknown(batch, AuditAction.BATCH_CANCEL, str(exc))
+            return
+        except NetworkError as exc:
+            await self._failed(batch, AuditAction.BATCH_CANCEL, str(exc))
+            return
+        if result.ok:
+            await self._best_effort(batch, result, block)
+        elif (result.codespace, result.code) == answers.BATCH_NONE_SUCCEEDED:
+            # The response does not say why: ask order by order (e.g. already cancelled).
+            for record in batch:
+                await self._one(record, block)
+        else:
+            await self._failed(batch, AuditAction.BATCH_CANCEL, answers.describe(result), result)
+
+    async def _best_effort(
+        self, batch: list[OrderRecord], result: BroadcastResult, block: BlockInfo
+    ) -> None:
+        c = self.c
+        await c.store.update_orders(
+            [r.order_id for r in batch],
+            status=OrderStatus.BEST_EFFORT_CANCELLED,
+            cancel_tx_hash=result.txhash,
+            cancelled_at=c.clock(),
+            audit=[
+                AuditEntry(r.order_id, AuditAction.BATCH_CANCEL, AuditOutcome.ACCEPTED,
+                           code=0, detail=f"batch of {len(batch)}", tx_hash=result.txhash)
+                for r in batch
+            ],
+        )  # fmt: skip
+        for r in batch:
+            left = max(0, (r.good_til_block or 0) - block.height)
+            self._emit(CancelOutcome(r.order_id, r.symbol, CancelResult.BEST_EFFORT,
+                                     f"best effort until block {r.good_til_block}",
+                                     result.txhash, left))  # fmt: skip
+
+    # ----- stateful ---------------------------------------------------------------------------
+
+    async def _stateful(self, records: list[OrderRecord], block: BlockInfo) -> None:
+        c = self.c
+        size = max(1, c.settings.stateful_cancels_per_tx)
+        for start in range(0, len(records), size):
+            chunk = records[start : start + size]
+            msgs = [
+                build_cancel_order(
+                    OrderKey.decode(r.order_id_proto), good_til_block_time=r.good_til_block_time
+                )
+                for r in chunk
+            ]
+            await c.cancel_bucket.take()
+            try:
+                result = await c._send_with_retries(
+                    lambda msgs=msgs: c.gateway.broadcast_stateful(
+                        msgs, timeout=c.settings.node_timeout
+                    ),
+                    classify=answers.classify_cancel,
+                )
+            except chain_errors.OutcomeUnknown as exc:
+                await self._unknown(chunk, AuditAction.CANCEL, str(exc))
+                continue
+            except NetworkError as exc:
+                await self._failed(chunk, AuditAction.CANCEL, str(exc))
+                continue
+            if result.ok:
+                await self._sent(chunk, result)
+            elif len(chunk) == 1:
+                self._emit(await c._record_cancel_answer(chunk[0], chunk[0].status, result, block))
+            else:
+                # One refused cancel fails the whole tx: find out order by order.
+                log.info("stateful cancel tx refused (%s); one by one", answers.describe(result))
+                for record in chunk:
+                    await self._one(record, block)
+
+    async def _sent(self, chunk: list[OrderRecord], result: BroadcastResult) -> None:
+        await self.c.store.update_orders(
+            [r.order_id for r in chunk],
+            status=OrderStatus.CANCEL_PENDING,
+            cancel_tx_hash=result.txhash,
+            audit=[
+                AuditEntry(r.order_id, AuditAction.CANCEL, AuditOutcome.ACCEPTED, code=0,
+                           detail=f"stateful tx of {len(chunk)}", tx_hash=result.txhash)
+                for r in chunk
+            ],
+        )  # fmt: skip
+        for r in chunk:
+            self._emit(CancelOutcome(r.order_id, r.symbol, CancelResult.SENT,
+                                     "cancel accepted: takes effect in the next block",
+                                     result.txhash))  # fmt: skip
+
+    # ----- outcomes ---------------------------------------------------------------------------
+
+    async def _one(self, record: OrderRecord, block: BlockInfo) -> None:
+        await self.c.cancel_bucket.take()
+        try:
+            outcome = await self.c._cancel_one(record, block)
+        except ControllerError as exc:
+            outcome = CancelOutcome(record.order_id, record.symbol, CancelResult.FAILED, str(exc))
+        self._emit(outcome)
+
+    async def _unknown(self, records: list[OrderRecord], action: AuditAction, detail: str) -> None:
+        # Rows stay cancel_pending: reconciliation learns what happened.
+        await self.c.store.add_audits(
+            AuditEntry(r.order_id, action, AuditOutcome.UNKNOWN, detail=detail) for r in records
+        )
+        for r in records:
+            self._emit(CancelOutcome(r.order_id, r.symbol, CancelResult.UNKNOWN,
+                                     f"no answer in time: {detail}"))  # fmt: skip
+
+    async def _failed(
+        self,
+        records: list[OrderRecord],
+        action: AuditAction,
+        detail: str,
+        result: BroadcastResult | None = None,
+    ) -> None:
+        outcome = AuditOutcome.REJECTED if result is not None else AuditOutcome.ERROR
+        code = result.code if result is not None else None
+        for r in records:  # back to what each was before the attempt
+            await self.c._set_status(
+                r.order_id, r.status, last_error=detail,
+                audit=AuditEntry(r.order_id, action, outcome, code=code, detail=detail),
+            )  # fmt: skip
+            self._emit(CancelOutcome(r.order_id, r.symbol, CancelResult.FAILED, detail))
+
+    def _emit(self, outcome: CancelOutcome) -> None:
+        self.outcomes.append(outcome)
+        if self.on_progress is not None:
+            try:
+                self.on_progress(outcome)
+            except Exception:
+                log.exception("cancel-all progress callback failed")
+
+
+_CANCELLABLE = frozenset(
+    {OrderStatus.PENDING, OrderStatus.ACTIVE, OrderStatus.CANCEL_PENDING, OrderStatus.UNKNOWN}
+)
