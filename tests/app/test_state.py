@@ -454,3 +454,26 @@ def test_final_orders_are_bounded(frames):
     state.apply(frames.subaccount(orders=[order(n, status="FILLED", filled="0.003")
                                           for n in range(5)] + [order(9)]))
     assert set(state.orders) == {order_id(2), order_id(3), order_id(4), order_id(9)}
+
+
+def test_rest_polling_shapes_feed_the_state(state):
+    from tui_app.models import ORDERS_RESPONSE, FillsResponse, SubaccountResponse
+    from tui_app.models import SubaccountSnapshot, SubaccountUpdate
+
+    body = json.dumps({"subaccount": {
+        "address": ADDRESS, "subaccountNumber": 0, "equity": "500", "freeCollateral": "400",
+        "openPerpetualPositions": {"ETH-USD": position("1", "2400")},
+        "assetPositions": {"USDC": {"symbol": "USDC", "side": "LONG", "size": "100",
+                                    "assetId": "0"}}}})
+    subaccount = SubaccountResponse.model_validate_json(body).subaccount
+    orders = ORDERS_RESPONSE.validate_json(json.dumps([order(1, subaccountNumber=0)]))
+    changes = state.apply_snapshot(SubaccountSnapshot(subaccount=subaccount, orders=orders,
+                                                      block_height=110))
+    assert StateReset() in changes and state.equity == D("500")
+    assert status(state, 1) is OrderStatus.OPEN
+    rest_fill = fill("SELL", "1", "2500")
+    rest_fill["market"] = rest_fill.pop("ticker")  # REST names it `market`
+    fills = FillsResponse.model_validate_json(json.dumps({"fills": [rest_fill]})).fills
+    assert fills[0].ticker == "ETH-USD"
+    state.apply_update(SubaccountUpdate(fills=fills))
+    assert state.realized_pnl("ETH-USD") == D("100")

@@ -2,7 +2,7 @@
 
 `numbers` holds the strict Decimal/int field types, `indexer` the objects (orders, fills,
 positions, markets...), `envelopes` the WebSocket message types, `parsing` the
-`parse_message` entry point and the rejection counter. No UI code is imported here.
+`parse_message` entry point and the rejection counter, `rest` the REST answers. No UI code is imported here.
 """
 
 from tui_app.models.envelopes import (
@@ -69,6 +69,14 @@ from tui_app.models.indexer import (
     TransferParty,
 )
 from tui_app.models.numbers import Dec, IntText, NonNegDec, parse_decimal, parse_int
+from tui_app.models.rest import (
+    ORDERS_RESPONSE,
+    FillsResponse,
+    HeightResponse,
+    MarketsResponse,
+    PerpetualPositionsResponse,
+    SubaccountResponse,
+)
 from tui_app.models.parsing import (
     EXCERPT_CHARS,
     MessageRejected,

@@ -43,6 +43,7 @@ from tui_app.models import (
     PerpetualPositionUpdate,
     SubaccountsBatchData,
     SubaccountsChannelData,
+    SubaccountSnapshot,
     SubaccountsSubscribed,
     SubaccountUpdate,
     Trade,
@@ -340,11 +341,24 @@ class AccountState:
 
     # ------------------------------------------------------------ subaccount
 
+    def apply_snapshot(self, contents: SubaccountSnapshot) -> tuple[Change, ...]:
+        """Replace the subaccount's state, e.g. from REST polling (the WebSocket's
+        `subscribed` message goes through `apply`)."""
+        self._replace_subaccount(contents)
+        return self._notify()
+
+    def apply_update(self, contents: SubaccountUpdate) -> tuple[Change, ...]:
+        """Apply subaccount changes that came another way, e.g. fills polled over REST."""
+        self._apply_subaccount_update(contents)
+        return self._notify()
+
     def _on_subaccount_snapshot(self, message: SubaccountsSubscribed) -> None:
         if message.id is not None and message.id != self.channel_id:
             self.ignored_messages += 1
             return
-        contents = message.contents
+        self._replace_subaccount(message.contents)
+
+    def _replace_subaccount(self, contents: SubaccountSnapshot) -> None:
         # A snapshot replaces everything the indexer told us; only orders it has never
         # reported (sent by this app, pending or rejected) are kept.
         self._orders = {k: o for k, o in self._orders.items() if not o.seen}
