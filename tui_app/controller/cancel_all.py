@@ -99,7 +99,8 @@ class CancelAll:
         await c._before_send("cancel_all", [r.order_id for r in todo])
         short = [r for r in todo if r.is_short_term]
         stateful = [r for r in todo if not r.is_short_term]
-        jobs = [self._short_batch(b, block) for b in plan_short_term_batches(short)]
+        batches = plan_short_term_batches(short, c.settings.batch_cancel_size)
+        jobs = [self._short_batch(b, block) for b in batches]
         if stateful:
             jobs.append(self._stateful(stateful, block))
         # return_exceptions: one failing job must not abandon the others mid-flight.

@@ -25,6 +25,8 @@ class ControllerSettings:
     confirm_grace_seconds: float = 15.0
     # Stateful cancels per transaction (the chain takes several; one failure fails the tx).
     stateful_cancels_per_tx: int = 25
+    # Short-term cancels per MsgBatchCancel (the chain takes at most 100).
+    batch_cancel_size: int = 100
     # Retries of a request that certainly was not sent (node unreachable).
     send_retries: int = 2
     retry_base_delay: float = 0.2
@@ -36,6 +38,8 @@ class ControllerSettings:
                 f"short_term_blocks must be 1..{self.short_block_window}, "
                 f"not {self.short_term_blocks}"
             )
+        if not 1 <= self.batch_cancel_size <= 100:
+            raise ValueError(f"batch_cancel_size must be 1..100, not {self.batch_cancel_size}")
         if not (Decimal(0) <= self.market_slippage < Decimal(1)):
             raise ValueError(f"market_slippage must be in [0, 1), not {self.market_slippage}")
 
