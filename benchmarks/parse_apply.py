@@ -77,7 +77,9 @@ def main() -> None:
 
     print(f"{count} order updates ({len(frames[0])} bytes each), {seen} orders tracked")
     print(f"parse + apply: {count / elapsed:,.0f}/s ({elapsed / count * 1e6:.1f} us each)")
-    print(f"parse only:    {count / parse_elapsed:,.0f}/s ({parse_elapsed / count * 1e6:.1f} us each)")
+    print(
+        f"parse only:    {count / parse_elapsed:,.0f}/s ({parse_elapsed / count * 1e6:.1f} us each)"
+    )
     print(f"resync needed: {state.needs_resync}, apply errors: {state.apply_errors}")
 
 

@@ -45,8 +45,13 @@ class Frames:
             "freeCollateral": extra.get("free_collateral", usdc),
             "openPerpetualPositions": positions or {},
             "assetPositions": {
-                "USDC": {"symbol": "USDC", "side": "LONG", "size": usdc, "assetId": "0",
-                         "subaccountNumber": 0}
+                "USDC": {
+                    "symbol": "USDC",
+                    "side": "LONG",
+                    "size": usdc,
+                    "assetId": "0",
+                    "subaccountNumber": 0,
+                }
             },
             "marginEnabled": True,
         }
@@ -77,12 +82,18 @@ class Frames:
 
     def markets(self, prices: dict[str, str]):
         markets = {
-            ticker: {"ticker": ticker, "clobPairId": str(n), "oraclePrice": price,
-                     "status": "ACTIVE", "initialMarginFraction": "0.05"}
+            ticker: {
+                "ticker": ticker,
+                "clobPairId": str(n),
+                "oraclePrice": price,
+                "status": "ACTIVE",
+                "initialMarginFraction": "0.05",
+            }
             for n, (ticker, price) in enumerate(prices.items())
         }
-        return self.parse({"type": "subscribed", "channel": "v4_markets",
-                           "contents": {"markets": markets}})
+        return self.parse(
+            {"type": "subscribed", "channel": "v4_markets", "contents": {"markets": markets}}
+        )
 
     def oracle(self, ticker: str, price: str):
         return self.parse(
@@ -106,8 +117,18 @@ class Frames:
         )
 
 
-def order(client_id: int, *, status="OPEN", size="0.003", filled="0", side="BUY",
-          price="2500", flags=0, gtb: int | None = 120, **more) -> dict[str, Any]:
+def order(
+    client_id: int,
+    *,
+    status="OPEN",
+    size="0.003",
+    filled="0",
+    side="BUY",
+    price="2500",
+    flags=0,
+    gtb: int | None = 120,
+    **more,
+) -> dict[str, Any]:
     fields = {
         "id": ids.order_uuid(ADDRESS, 0, client_id, 1, flags),
         "subaccountId": SUBACCOUNT_ID,
@@ -141,8 +162,17 @@ def order_id(client_id: int, flags: int = 0) -> str:
 _event = itertools.count(1)
 
 
-def fill(side: str, size: str, price: str, *, fee="0", client_id=1, flags=0,
-         market="ETH-USD", liquidity="TAKER") -> dict[str, Any]:
+def fill(
+    side: str,
+    size: str,
+    price: str,
+    *,
+    fee="0",
+    client_id=1,
+    flags=0,
+    market="ETH-USD",
+    liquidity="TAKER",
+) -> dict[str, Any]:
     event_id = f"{next(_event):024x}"
     return {
         "id": ids.fill_uuid(event_id, liquidity),
@@ -165,8 +195,16 @@ def fill(side: str, size: str, price: str, *, fee="0", client_id=1, flags=0,
     }
 
 
-def position(size: str, entry: str, *, market="ETH-USD", side=None, status="OPEN",
-             realized="0", unrealized="0") -> dict[str, Any]:
+def position(
+    size: str,
+    entry: str,
+    *,
+    market="ETH-USD",
+    side=None,
+    status="OPEN",
+    realized="0",
+    unrealized="0",
+) -> dict[str, Any]:
     return {
         "address": ADDRESS,
         "subaccountNumber": 0,

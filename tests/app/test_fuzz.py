@@ -36,20 +36,62 @@ BASELINE = [
 ]
 
 NASTY_STRINGS = [
-    "NaN", "-NaN", "sNaN", "Infinity", "-Infinity", "inf", "1e999999", "-1e999999", "1e-999999",
-    "-1", "-0", "0", "99999999999999999999999999999999999999999", "1_000", " 1", "１２", "١٢",
-    "", "\x00", "\ud800", "OPEN", "FILLED", "WHATEVER_NEW_STATUS", "ZZZ-USD", "v4_nope",
-    "channel_data", "subscribed", "2024-13-45T99:99:99Z", "2024-08-12T14:06:01.172Z",
-    "2024-08-12T14:06:01", "x" * 5000,
+    "NaN",
+    "-NaN",
+    "sNaN",
+    "Infinity",
+    "-Infinity",
+    "inf",
+    "1e999999",
+    "-1e999999",
+    "1e-999999",
+    "-1",
+    "-0",
+    "0",
+    "99999999999999999999999999999999999999999",
+    "1_000",
+    " 1",
+    "１２",
+    "١٢",
+    "",
+    "\x00",
+    "\ud800",
+    "OPEN",
+    "FILLED",
+    "WHATEVER_NEW_STATUS",
+    "ZZZ-USD",
+    "v4_nope",
+    "channel_data",
+    "subscribed",
+    "2024-13-45T99:99:99Z",
+    "2024-08-12T14:06:01.172Z",
+    "2024-08-12T14:06:01",
+    "x" * 5000,
 ]
 NASTY_NUMBERS = [
-    float("nan"), float("inf"), float("-inf"), 1e308, -1.5, 0.1, 10**30, -(10**30), 2**64,
-    -1, 0, 1, 10**4000,
+    float("nan"),
+    float("inf"),
+    float("-inf"),
+    1e308,
+    -1.5,
+    0.1,
+    10**30,
+    -(10**30),
+    2**64,
+    -1,
+    0,
+    1,
+    10**4000,
 ]
 
 json_leaves = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=20), st.sampled_from(NASTY_STRINGS), st.sampled_from(NASTY_NUMBERS),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+    st.sampled_from(NASTY_STRINGS),
+    st.sampled_from(NASTY_NUMBERS),
 )
 json_values = st.recursive(
     json_leaves,
@@ -128,10 +170,21 @@ def garbage(draw) -> bytes:
 
 
 decimal_text = st.one_of(
-    st.sampled_from(["0", "1", "0.001", "99999999999999999999999999999999999999.9", "1e-99",
-                     "1E+99", "-5", "-0.000000001"]),
-    st.decimals(allow_nan=False, allow_infinity=False, places=6,
-                min_value=-(10**12), max_value=10**12).map(str),
+    st.sampled_from(
+        [
+            "0",
+            "1",
+            "0.001",
+            "99999999999999999999999999999999999999.9",
+            "1e-99",
+            "1E+99",
+            "-5",
+            "-0.000000001",
+        ]
+    ),
+    st.decimals(
+        allow_nan=False, allow_infinity=False, places=6, min_value=-(10**12), max_value=10**12
+    ).map(str),
 )
 int_text = st.one_of(st.integers(-(10**19) + 1, 10**19 - 1).map(str), st.integers(0, 10**6))
 
@@ -144,9 +197,20 @@ def odd_but_valid_updates(draw) -> bytes:
     for _ in range(draw(st.integers(0, 3))):
         fields = order(
             draw(st.integers(0, 5)),
-            status=draw(st.sampled_from(["OPEN", "FILLED", "CANCELED", "BEST_EFFORT_OPENED",
-                                         "BEST_EFFORT_CANCELED", "UNTRIGGERED", "ERROR",
-                                         "SOMETHING_NEW"])),
+            status=draw(
+                st.sampled_from(
+                    [
+                        "OPEN",
+                        "FILLED",
+                        "CANCELED",
+                        "BEST_EFFORT_OPENED",
+                        "BEST_EFFORT_CANCELED",
+                        "UNTRIGGERED",
+                        "ERROR",
+                        "SOMETHING_NEW",
+                    ]
+                )
+            ),
             size=draw(decimal_text.filter(lambda t: not t.startswith("-"))),
             filled=draw(decimal_text.filter(lambda t: not t.startswith("-"))),
             flags=draw(st.sampled_from([0, 32, 64, 128])),
@@ -158,34 +222,51 @@ def odd_but_valid_updates(draw) -> bytes:
     contents: dict[str, Any] = {"orders": orders, "blockHeight": draw(int_text.map(str))}
     if draw(st.booleans()):
         side = draw(st.sampled_from(["BUY", "SELL"]))
-        contents["fills"] = [{
-            "id": draw(st.uuids()).hex, "side": side, "liquidity": "MAKER",
-            "size": draw(decimal_text.filter(lambda t: not t.startswith("-"))),
-            "price": draw(decimal_text.filter(lambda t: not t.startswith("-"))),
-            "fee": draw(decimal_text),
-            "ticker": draw(st.sampled_from(["ETH-USD", "ZZZ-USD"])),
-        }]
+        contents["fills"] = [
+            {
+                "id": draw(st.uuids()).hex,
+                "side": side,
+                "liquidity": "MAKER",
+                "size": draw(decimal_text.filter(lambda t: not t.startswith("-"))),
+                "price": draw(decimal_text.filter(lambda t: not t.startswith("-"))),
+                "fee": draw(decimal_text),
+                "ticker": draw(st.sampled_from(["ETH-USD", "ZZZ-USD"])),
+            }
+        ]
     if draw(st.booleans()):
-        contents["perpetualPositions"] = [{
-            "market": draw(st.sampled_from(["ETH-USD", "ZZZ-USD"])),
-            "status": draw(st.sampled_from(["OPEN", "CLOSED", "LIQUIDATED", "NEW"])),
-            "side": draw(st.sampled_from(["LONG", "SHORT"])),
-            "size": draw(decimal_text),
-            "entryPrice": draw(decimal_text.filter(lambda t: not t.startswith("-"))),
-        }]
+        contents["perpetualPositions"] = [
+            {
+                "market": draw(st.sampled_from(["ETH-USD", "ZZZ-USD"])),
+                "status": draw(st.sampled_from(["OPEN", "CLOSED", "LIQUIDATED", "NEW"])),
+                "side": draw(st.sampled_from(["LONG", "SHORT"])),
+                "size": draw(decimal_text),
+                "entryPrice": draw(decimal_text.filter(lambda t: not t.startswith("-"))),
+            }
+        ]
     envelope = {
         "type": draw(st.sampled_from(["channel_data", "channel_batch_data"])),
-        "channel": "v4_subaccounts", "id": f"{ADDRESS}/0", "connection_id": "c",
-        "message_id": draw(st.integers(0, 10**6)), "contents": contents,
+        "channel": "v4_subaccounts",
+        "id": f"{ADDRESS}/0",
+        "connection_id": "c",
+        "message_id": draw(st.integers(0, 10**6)),
+        "contents": contents,
     }
     if envelope["type"] == "channel_batch_data":
         envelope["contents"] = [contents, contents]
     if draw(st.booleans()):
-        envelope = {"type": "channel_data", "channel": "v4_markets", "connection_id": "c",
-                    "message_id": draw(st.integers(0, 10**6)), "contents": {"oraclePrices": {
-                        draw(st.sampled_from(["ETH-USD", "NEW-USD"])): {
-                            "oraclePrice": draw(decimal_text.filter(
-                                lambda t: not t.startswith("-")))}}}}
+        envelope = {
+            "type": "channel_data",
+            "channel": "v4_markets",
+            "connection_id": "c",
+            "message_id": draw(st.integers(0, 10**6)),
+            "contents": {
+                "oraclePrices": {
+                    draw(st.sampled_from(["ETH-USD", "NEW-USD"])): {
+                        "oraclePrice": draw(decimal_text.filter(lambda t: not t.startswith("-")))
+                    }
+                }
+            },
+        }
     return json.dumps(envelope).encode()
 
 

@@ -15,15 +15,23 @@ def feed(tracker: MessageIdTracker, *items: tuple[int, str], connection: str = "
 
 def test_in_order_messages_have_no_gap():
     tracker = MessageIdTracker()
-    gaps = feed(tracker, (0, "connected"), (1, "subscribed"), (2, "channel_data"),
-                (3, "channel_batch_data"), (3, "error"), (4, "channel_data"))
+    gaps = feed(
+        tracker,
+        (0, "connected"),
+        (1, "subscribed"),
+        (2, "channel_data"),
+        (3, "channel_batch_data"),
+        (3, "error"),
+        (4, "channel_data"),
+    )
     assert gaps == [None] * 6
 
 
 def test_a_hole_is_reported_once_with_the_missing_ids():
     tracker = MessageIdTracker()
-    gaps = feed(tracker, (0, "connected"), (1, "channel_data"), (4, "channel_data"),
-                (5, "channel_data"))
+    gaps = feed(
+        tracker, (0, "connected"), (1, "channel_data"), (4, "channel_data"), (5, "channel_data")
+    )
     assert gaps[2] is not None and gaps[2].missing == (2, 3) and gaps[2].received == 4
     assert gaps[3] is None
 
@@ -31,8 +39,16 @@ def test_a_hole_is_reported_once_with_the_missing_ids():
 def test_late_responses_fill_their_holes():
     tracker = MessageIdTracker()
     tracker.expect_response(3)
-    gaps = feed(tracker, (0, "connected"), (2, "subscribed"), (4, "channel_data"),
-                (5, "channel_data"), (1, "subscribed"), (3, "unsubscribed"), (6, "channel_data"))
+    gaps = feed(
+        tracker,
+        (0, "connected"),
+        (2, "subscribed"),
+        (4, "channel_data"),
+        (5, "channel_data"),
+        (1, "subscribed"),
+        (3, "unsubscribed"),
+        (6, "channel_data"),
+    )
     assert gaps == [None] * 7
     # Nothing is outstanding any more: the next hole is a gap.
     assert feed(tracker, (8, "channel_data"))[0] is not None
@@ -42,8 +58,7 @@ def test_a_failed_subscribe_leaves_its_id_unused():
     tracker = MessageIdTracker()
     feed(tracker, (0, "connected"), (1, "subscribed"))
     tracker.expect_response(2)  # ids 2 (fails) and 3 (succeeds late)
-    gaps = feed(tracker, (4, "channel_data"), (4, "error"), (3, "subscribed"),
-                (5, "channel_data"))
+    gaps = feed(tracker, (4, "channel_data"), (4, "error"), (3, "subscribed"), (5, "channel_data"))
     assert gaps == [None] * 4
 
 

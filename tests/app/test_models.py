@@ -116,9 +116,29 @@ def test_markets_and_orderbook_shapes():
 
 GOOD_DECIMALS = ["0", "1", "-1", "2620.1", "0.000406735266535702", "1e-7", "12.5E+3", "007"]
 BAD_DECIMALS = [
-    "NaN", "nan", "-NaN", "sNaN", "Infinity", "-Infinity", "inf", "1e999999", "1e-999",
-    "1_000", " 1", "1 ", "", "+1", ".5", "5.", "1.2.3", "0x10", "１２", "١٢", "1" * 41,
-    "1,5", "--1",
+    "NaN",
+    "nan",
+    "-NaN",
+    "sNaN",
+    "Infinity",
+    "-Infinity",
+    "inf",
+    "1e999999",
+    "1e-999",
+    "1_000",
+    " 1",
+    "1 ",
+    "",
+    "+1",
+    ".5",
+    "5.",
+    "1.2.3",
+    "0x10",
+    "１２",
+    "١٢",
+    "1" * 41,
+    "1,5",
+    "--1",
 ]
 
 
@@ -137,7 +157,7 @@ def test_abusive_decimals_are_refused(text):
 @pytest.mark.parametrize("value", ["1.5", "true", "1e400", "NaN", "Infinity", "[1]"])
 def test_non_string_decimals_are_refused(value):
     with pytest.raises(ValidationError):
-        PerpetualMarket.model_validate_json('{"nextFundingRate": %s}' % value)
+        PerpetualMarket.model_validate_json(f'{{"nextFundingRate": {value}}}')
 
 
 def test_json_integers_are_accepted_as_decimals():
@@ -185,16 +205,28 @@ REJECTIONS = [
     (b"[1, 2]", RejectReason.NOT_AN_OBJECT),
     (b'"text"', RejectReason.NOT_AN_OBJECT),
     (b'{"type":"connected","connection_id":"c","message_id":NaN}', RejectReason.NON_FINITE_NUMBER),
-    (b'{"type":"connected","connection_id":"c","message_id":0,"x":-Infinity}',
-     RejectReason.NON_FINITE_NUMBER),
+    (
+        b'{"type":"connected","connection_id":"c","message_id":0,"x":-Infinity}',
+        RejectReason.NON_FINITE_NUMBER,
+    ),
     (b"[" * 100_000 + b"]" * 100_000, RejectReason.TOO_DEEP),
     (b'{"a":' * 300 + b"1" + b"}" * 300, RejectReason.TOO_DEEP),
     (frame(type="pong", connection_id="c", message_id=1), RejectReason.UNKNOWN_TYPE),
     (frame(connection_id="c", message_id=1), RejectReason.UNKNOWN_TYPE),
-    (frame(type="channel_data", channel="v5_new", connection_id="c", message_id=1, contents={}),
-     RejectReason.UNKNOWN_CHANNEL),
-    (frame(type="channel_data", channel="v4_subaccounts", connection_id="c", message_id=1,
-           contents={"orders": [{"id": "o", "size": "NaN"}]}), RejectReason.INVALID_FIELDS),
+    (
+        frame(type="channel_data", channel="v5_new", connection_id="c", message_id=1, contents={}),
+        RejectReason.UNKNOWN_CHANNEL,
+    ),
+    (
+        frame(
+            type="channel_data",
+            channel="v4_subaccounts",
+            connection_id="c",
+            message_id=1,
+            contents={"orders": [{"id": "o", "size": "NaN"}]},
+        ),
+        RejectReason.INVALID_FIELDS,
+    ),
     (frame(type="connected", connection_id="c", message_id=-1), RejectReason.INVALID_FIELDS),
     (frame(type="connected", connection_id="c", message_id="1"), RejectReason.INVALID_FIELDS),
 ]
@@ -212,8 +244,13 @@ def test_rejections_name_their_reason(raw, reason):
 
 def test_rejection_is_logged_with_channel_and_excerpt(caplog):
     counter = RejectCounter()
-    raw = frame(type="channel_data", channel="v4_markets", connection_id="c", message_id=3,
-                contents={"oraclePrices": {"BTC-USD": {"oraclePrice": "Infinity"}}})
+    raw = frame(
+        type="channel_data",
+        channel="v4_markets",
+        connection_id="c",
+        message_id=3,
+        contents={"oraclePrices": {"BTC-USD": {"oraclePrice": "Infinity"}}},
+    )
     with caplog.at_level("WARNING", logger="tui_app.models"):
         result = parse_message(raw, counter)
     assert result.channel == "v4_markets"
@@ -224,8 +261,13 @@ def test_rejection_is_logged_with_channel_and_excerpt(caplog):
 
 
 def test_nan_inside_a_string_is_not_a_constant():
-    raw = frame(type="unsubscribed", channel="v4_trades", id="NaN-Infinity-USD",
-                connection_id="c", message_id=4)
+    raw = frame(
+        type="unsubscribed",
+        channel="v4_trades",
+        id="NaN-Infinity-USD",
+        connection_id="c",
+        message_id=4,
+    )
     message = parse_message(raw)
     assert isinstance(message, models.Unsubscribed) and message.id == "NaN-Infinity-USD"
 

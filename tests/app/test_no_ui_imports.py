@@ -14,6 +14,7 @@ sys.exit(1 if ui else 0)
 
 
 def test_core_modules_do_not_import_textual():
-    result = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stdout + result.stderr

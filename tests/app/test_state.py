@@ -121,20 +121,31 @@ def test_partially_filled_then_filled(state, frames):
 
 
 def test_expiry_by_removal_reason_and_by_block_height(state, frames):
-    state.apply(frames.subaccount(orders=[
-        order(1, flags=64, status="CANCELED", removalReason="ORDER_REMOVAL_REASON_EXPIRED"),
-        order(2, gtb=105),
-        order(3, gtb=105, status="BEST_EFFORT_CANCELED",
-              removalReason="ORDER_REMOVAL_REASON_USER_CANCELED"),
-        order(4, flags=64),  # long-term: block height does not expire it
-    ]))
+    state.apply(
+        frames.subaccount(
+            orders=[
+                order(1, flags=64, status="CANCELED", removalReason="ORDER_REMOVAL_REASON_EXPIRED"),
+                order(2, gtb=105),
+                order(
+                    3,
+                    gtb=105,
+                    status="BEST_EFFORT_CANCELED",
+                    removalReason="ORDER_REMOVAL_REASON_USER_CANCELED",
+                ),
+                order(4, flags=64),  # long-term: block height does not expire it
+            ]
+        )
+    )
     assert status(state, 1, 64) is OrderStatus.EXPIRED
     assert status(state, 2) is OrderStatus.OPEN
     assert status(state, 3) is OrderStatus.BEST_EFFORT_CANCELED
     assert state.apply(frames.block(105)) == (BlockHeightChanged(),)  # GTB 105 still valid
     changes = state.apply(frames.block(106))
-    assert set(changes) == {BlockHeightChanged(), OrderChanged(order_id(2)),
-                            OrderChanged(order_id(3))}
+    assert set(changes) == {
+        BlockHeightChanged(),
+        OrderChanged(order_id(2)),
+        OrderChanged(order_id(3)),
+    }
     assert status(state, 2) is OrderStatus.EXPIRED
     assert status(state, 3) is OrderStatus.CANCELED  # final once no block can fill it
     assert status(state, 4, 64) is OrderStatus.OPEN
@@ -157,9 +168,18 @@ def test_pending_then_seen_then_partial_update(state, frames):
     assert tracked.data.size == D("0.003") and tracked.data.side == "BUY"
     assert not state.needs_resync
     # A later removal merges over the full order and keeps its fields.
-    state.apply(frames.subaccount(orders=[{
-        "id": order_id(7), "status": "BEST_EFFORT_CANCELED", "totalOptimisticFilled": "0.001",
-        "removalReason": "ORDER_REMOVAL_REASON_USER_CANCELED"}]))
+    state.apply(
+        frames.subaccount(
+            orders=[
+                {
+                    "id": order_id(7),
+                    "status": "BEST_EFFORT_CANCELED",
+                    "totalOptimisticFilled": "0.001",
+                    "removalReason": "ORDER_REMOVAL_REASON_USER_CANCELED",
+                }
+            ]
+        )
+    )
     tracked = state.order(order_id(7))
     assert tracked.status is OrderStatus.BEST_EFFORT_CANCELED
     assert tracked.data.price == D("2500") and tracked.data.total_optimistic_filled == D("0.001")
@@ -202,28 +222,36 @@ def test_pnl_worked_example_with_partial_fills(state, frames):
     oracle 110 -> unrealized 0.5 x (110 - 106) = 2; oracle 104 -> -1
     """
     state.apply(frames.oracle("ETH-USD", "110"))
-    state.apply(frames.subaccount(
-        orders=[order(1, size="2", filled="0.5", price="110")],
-        fills=[fill("BUY", "0.5", "100", fee="0.05", client_id=1)],
-        perpetualPositions=[position("0.5", "100")],
-    ))
+    state.apply(
+        frames.subaccount(
+            orders=[order(1, size="2", filled="0.5", price="110")],
+            fills=[fill("BUY", "0.5", "100", fee="0.05", client_id=1)],
+            perpetualPositions=[position("0.5", "100")],
+        )
+    )
     assert status(state, 1) is OrderStatus.PARTIALLY_FILLED
-    state.apply(frames.subaccount(
-        orders=[order(1, size="2", filled="2", price="110", status="FILLED")],
-        fills=[fill("BUY", "1.5", "108", fee="0.10", client_id=1)],
-        perpetualPositions=[position("2", "106")],
-    ))
+    state.apply(
+        frames.subaccount(
+            orders=[order(1, size="2", filled="2", price="110", status="FILLED")],
+            fills=[fill("BUY", "1.5", "108", fee="0.10", client_id=1)],
+            perpetualPositions=[position("2", "106")],
+        )
+    )
     assert status(state, 1) is OrderStatus.FILLED
     assert state.realized_pnl("ETH-USD") == D("-0.15")
-    state.apply(frames.subaccount(
-        orders=[order(2, side="SELL", size="1.5", filled="0.5", price="100")],
-        fills=[fill("SELL", "0.5", "120", fee="0.03", client_id=2)],
-    ))
-    state.apply(frames.subaccount(
-        orders=[order(2, side="SELL", size="1.5", filled="1.5", price="100", status="FILLED")],
-        fills=[fill("SELL", "1.0", "101", fee="0.06", client_id=2)],
-        perpetualPositions=[position("0.5", "106", realized="1.76")],
-    ))
+    state.apply(
+        frames.subaccount(
+            orders=[order(2, side="SELL", size="1.5", filled="0.5", price="100")],
+            fills=[fill("SELL", "0.5", "120", fee="0.03", client_id=2)],
+        )
+    )
+    state.apply(
+        frames.subaccount(
+            orders=[order(2, side="SELL", size="1.5", filled="1.5", price="100", status="FILLED")],
+            fills=[fill("SELL", "1.0", "101", fee="0.06", client_id=2)],
+            perpetualPositions=[position("0.5", "106", realized="1.76")],
+        )
+    )
     pnl = state.market_pnl("ETH-USD")
     assert pnl.realized == D("2") and pnl.fees == D("0.24") and pnl.fill_count == 4
     assert pnl.position == D("0.5") and pnl.entry_price == D("106")
@@ -241,15 +269,17 @@ def test_pnl_worked_example_with_partial_fills(state, frames):
 
 
 def test_short_position_unrealized_pnl_and_close(state, frames):
-    state.apply(frames.snapshot(positions={"BTC-USD": position("-0.1", "61000",
-                                                                market="BTC-USD")}))
+    state.apply(frames.snapshot(positions={"BTC-USD": position("-0.1", "61000", market="BTC-USD")}))
     assert state.positions["BTC-USD"].signed_size == D("-0.1")
     assert state.unrealized_pnl("BTC-USD") == D("-0.1") * (D("60000") - D("61000"))
-    state.apply(frames.subaccount(
-        fills=[fill("BUY", "0.1", "59000", market="BTC-USD")],
-        perpetualPositions=[position("0", "61000", market="BTC-USD", side="SHORT",
-                                     status="CLOSED")],
-    ))
+    state.apply(
+        frames.subaccount(
+            fills=[fill("BUY", "0.1", "59000", market="BTC-USD")],
+            perpetualPositions=[
+                position("0", "61000", market="BTC-USD", side="SHORT", status="CLOSED")
+            ],
+        )
+    )
     assert "BTC-USD" not in state.positions
     assert state.realized_pnl("BTC-USD") == D("200")  # 0.1 x (61000 - 59000), short
     assert state.position_view("BTC-USD") is None
@@ -266,9 +296,21 @@ def test_fills_are_deduplicated_and_bounded(frames):
 
 
 def test_balance_from_asset_position_updates(state, frames):
-    changes = state.apply(frames.subaccount(assetPositions=[{
-        "address": ADDRESS, "subaccountNumber": 0, "positionId": "x", "assetId": "0",
-        "symbol": "USDC", "side": "SHORT", "size": "12.5"}]))
+    changes = state.apply(
+        frames.subaccount(
+            assetPositions=[
+                {
+                    "address": ADDRESS,
+                    "subaccountNumber": 0,
+                    "positionId": "x",
+                    "assetId": "0",
+                    "symbol": "USDC",
+                    "side": "SHORT",
+                    "size": "12.5",
+                }
+            ]
+        )
+    )
     assert BalanceChanged() in changes and state.usdc_balance == D("-12.5")
 
 
@@ -276,16 +318,19 @@ def test_balance_from_asset_position_updates(state, frames):
 
 
 def test_snapshot_after_resync_drops_stale_orders_and_positions(state, frames):
-    state.apply(frames.subaccount(
-        orders=[order(1), order(2, flags=64)],
-        perpetualPositions=[position("1", "2400")],
-    ))
+    state.apply(
+        frames.subaccount(
+            orders=[order(1), order(2, flags=64)],
+            perpetualPositions=[position("1", "2400")],
+        )
+    )
     state.add_pending(IndexerOrder.model_validate(order(3, gtb=150)))
     assert len(state.orders) == 3
     # Reconnect: the fresh snapshot knows only order 2; order 1 went away meanwhile.
     state.apply(frames.connected())
-    changes = state.apply(frames.snapshot(orders=[order(2, flags=64, filled="0.001")],
-                                          usdc="900", block_height=140))
+    changes = state.apply(
+        frames.snapshot(orders=[order(2, flags=64, filled="0.001")], usdc="900", block_height=140)
+    )
     assert StateReset() in changes
     assert set(state.orders) == {order_id(2, 64), order_id(3)}
     assert status(state, 2, 64) is OrderStatus.PARTIALLY_FILLED
@@ -319,11 +364,28 @@ def test_subscribed_after_data_is_not_a_gap():
     state.note_request_sent(2)  # subscribe v4_markets (id 1), then v4_subaccounts (id 2)
     state.apply(frames.markets({"ETH-USD": "2500"}))  # id 1
     # The subaccount snapshot is fetched asynchronously: an oracle update (id 3) overtakes it.
-    state.apply(frames.parse({"type": "channel_data", "channel": "v4_markets", "contents": {
-        "oraclePrices": {"ETH-USD": {"oraclePrice": "2501"}}}}, message_id=3))
+    state.apply(
+        frames.parse(
+            {
+                "type": "channel_data",
+                "channel": "v4_markets",
+                "contents": {"oraclePrices": {"ETH-USD": {"oraclePrice": "2501"}}},
+            },
+            message_id=3,
+        )
+    )
     assert not state.needs_resync
-    state.apply(frames.parse({"type": "subscribed", "channel": "v4_subaccounts",
-                              "id": f"{ADDRESS}/0", "contents": {}}, message_id=2))
+    state.apply(
+        frames.parse(
+            {
+                "type": "subscribed",
+                "channel": "v4_subaccounts",
+                "id": f"{ADDRESS}/0",
+                "contents": {},
+            },
+            message_id=2,
+        )
+    )
     state.apply(frames.oracle("ETH-USD", "2502"))  # id 4... numbering continues
     assert not state.needs_resync
     state.apply(frames.subaccount(message_id=9))  # but a real hole is still a gap
@@ -349,10 +411,21 @@ def test_new_connection_restarts_the_count(state):
 
 
 def test_partial_update_for_unknown_order_requests_a_resync(state, frames):
-    state.apply(frames.subaccount(orders=[{
-        "id": order_id(99), "status": "CANCELED", "clientId": "99", "clobPairId": "1",
-        "orderFlags": "0", "ticker": "ETH-USD",
-        "removalReason": "ORDER_REMOVAL_REASON_EXPIRED"}]))
+    state.apply(
+        frames.subaccount(
+            orders=[
+                {
+                    "id": order_id(99),
+                    "status": "CANCELED",
+                    "clientId": "99",
+                    "clobPairId": "1",
+                    "orderFlags": "0",
+                    "ticker": "ETH-USD",
+                    "removalReason": "ORDER_REMOVAL_REASON_EXPIRED",
+                }
+            ]
+        )
+    )
     assert state.needs_resync and order_id(99) not in state.orders
 
 
@@ -362,15 +435,23 @@ def test_full_update_for_unknown_order_is_a_new_order(state, frames):
 
 
 def test_rejected_subaccount_frame_requests_a_resync(state):
-    bad = parse_message(b'{"type":"channel_data","channel":"v4_subaccounts","message_id":4,'
-                        b'"connection_id":"c","contents":{"orders":[{"id":"x","size":"NaN"}]}}')
+    bad = parse_message(
+        b'{"type":"channel_data","channel":"v4_subaccounts","message_id":4,'
+        b'"connection_id":"c","contents":{"orders":[{"id":"x","size":"NaN"}]}}'
+    )
     state.apply(bad)
     assert state.needs_resync and state.rejected_messages == 1
 
 
 def test_messages_for_another_subaccount_are_ignored(state, frames):
-    message = frames.parse({"type": "channel_data", "channel": "v4_subaccounts",
-                            "id": f"{ADDRESS}/1", "contents": {"orders": [order(5)]}})
+    message = frames.parse(
+        {
+            "type": "channel_data",
+            "channel": "v4_subaccounts",
+            "id": f"{ADDRESS}/1",
+            "contents": {"orders": [order(5)]},
+        }
+    )
     state.apply(message)
     assert order_id(5) not in state.orders and state.ignored_messages == 1
 
@@ -380,11 +461,25 @@ def test_messages_for_another_subaccount_are_ignored(state, frames):
 
 def test_markets_snapshot_and_trading_update(state, frames):
     assert state.oracle_price("ETH-USD") == D("2500")
-    changes = state.apply(frames.parse({
-        "type": "channel_data", "channel": "v4_markets", "version": "1.0.0",
-        "contents": {"trading": {"ETH-USD": {"id": "1", "status": "CANCEL_ONLY",
-                                             "nextFundingRate": "0.0001"},
-                                 "NEW-USD": {"ticker": "NEW-USD", "status": "INITIALIZING"}}}}))
+    changes = state.apply(
+        frames.parse(
+            {
+                "type": "channel_data",
+                "channel": "v4_markets",
+                "version": "1.0.0",
+                "contents": {
+                    "trading": {
+                        "ETH-USD": {
+                            "id": "1",
+                            "status": "CANCEL_ONLY",
+                            "nextFundingRate": "0.0001",
+                        },
+                        "NEW-USD": {"ticker": "NEW-USD", "status": "INITIALIZING"},
+                    }
+                },
+            }
+        )
+    )
     assert set(changes) == {MarketChanged("ETH-USD"), MarketChanged("NEW-USD")}
     eth = state.markets["ETH-USD"]
     assert eth.status == "CANCEL_ONLY" and eth.oracle_price == D("2500")
@@ -438,9 +533,19 @@ def test_listeners_get_records_and_a_broken_listener_is_contained(state, frames)
 
 
 def test_pending_order_helper_has_the_indexers_id(state, frames):
-    pending = pending_order(ADDRESS, 0, 12, 1, 0, ticker="ETH-USD", side="SELL",
-                            size=D("0.01"), price=D("2600"), good_til_block=120,
-                            time_in_force="IOC")
+    pending = pending_order(
+        ADDRESS,
+        0,
+        12,
+        1,
+        0,
+        ticker="ETH-USD",
+        side="SELL",
+        size=D("0.01"),
+        price=D("2600"),
+        good_til_block=120,
+        time_in_force="IOC",
+    )
     assert pending.id == order_id(12) and not pending.is_partial
     state.add_pending(pending)
     state.apply(frames.subaccount(orders=[order(12, side="SELL", size="0.01", price="2600")]))
@@ -451,24 +556,42 @@ def test_pending_order_helper_has_the_indexers_id(state, frames):
 def test_final_orders_are_bounded(frames):
     state = AccountState(ADDRESS, 0, finished_orders=3)
     state.apply(frames.snapshot())
-    state.apply(frames.subaccount(orders=[order(n, status="FILLED", filled="0.003")
-                                          for n in range(5)] + [order(9)]))
+    state.apply(
+        frames.subaccount(
+            orders=[order(n, status="FILLED", filled="0.003") for n in range(5)] + [order(9)]
+        )
+    )
     assert set(state.orders) == {order_id(2), order_id(3), order_id(4), order_id(9)}
 
 
 def test_rest_polling_shapes_feed_the_state(state):
-    from tui_app.models import ORDERS_RESPONSE, FillsResponse, SubaccountResponse
-    from tui_app.models import SubaccountSnapshot, SubaccountUpdate
+    from tui_app.models import (
+        ORDERS_RESPONSE,
+        FillsResponse,
+        SubaccountResponse,
+        SubaccountSnapshot,
+        SubaccountUpdate,
+    )
 
-    body = json.dumps({"subaccount": {
-        "address": ADDRESS, "subaccountNumber": 0, "equity": "500", "freeCollateral": "400",
-        "openPerpetualPositions": {"ETH-USD": position("1", "2400")},
-        "assetPositions": {"USDC": {"symbol": "USDC", "side": "LONG", "size": "100",
-                                    "assetId": "0"}}}})
+    body = json.dumps(
+        {
+            "subaccount": {
+                "address": ADDRESS,
+                "subaccountNumber": 0,
+                "equity": "500",
+                "freeCollateral": "400",
+                "openPerpetualPositions": {"ETH-USD": position("1", "2400")},
+                "assetPositions": {
+                    "USDC": {"symbol": "USDC", "side": "LONG", "size": "100", "assetId": "0"}
+                },
+            }
+        }
+    )
     subaccount = SubaccountResponse.model_validate_json(body).subaccount
     orders = ORDERS_RESPONSE.validate_json(json.dumps([order(1, subaccountNumber=0)]))
-    changes = state.apply_snapshot(SubaccountSnapshot(subaccount=subaccount, orders=orders,
-                                                      block_height=110))
+    changes = state.apply_snapshot(
+        SubaccountSnapshot(subaccount=subaccount, orders=orders, block_height=110)
+    )
     assert StateReset() in changes and state.equity == D("500")
     assert status(state, 1) is OrderStatus.OPEN
     rest_fill = fill("SELL", "1", "2500")

@@ -2,7 +2,8 @@
 
 `numbers` holds the strict Decimal/int field types, `indexer` the objects (orders, fills,
 positions, markets...), `envelopes` the WebSocket message types, `parsing` the
-`parse_message` entry point and the rejection counter, `rest` the REST answers. No UI code is imported here.
+`parse_message` entry point and the rejection counter, `rest` the REST answers.
+No UI code is imported here.
 """
 
 from tui_app.models.envelopes import (
@@ -69,6 +70,13 @@ from tui_app.models.indexer import (
     TransferParty,
 )
 from tui_app.models.numbers import Dec, IntText, NonNegDec, parse_decimal, parse_int
+from tui_app.models.parsing import (
+    EXCERPT_CHARS,
+    MessageRejected,
+    RejectCounter,
+    RejectReason,
+    parse_message,
+)
 from tui_app.models.rest import (
     ORDERS_RESPONSE,
     FillsResponse,
@@ -77,12 +85,81 @@ from tui_app.models.rest import (
     PerpetualPositionsResponse,
     SubaccountResponse,
 )
-from tui_app.models.parsing import (
-    EXCERPT_CHARS,
-    MessageRejected,
-    RejectCounter,
-    RejectReason,
-    parse_message,
-)
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+__all__ = [
+    "AssetPosition",
+    "AssetPositionUpdate",
+    "BlockHeightBatchData",
+    "BlockHeightChannelData",
+    "BlockHeightSnapshot",
+    "BlockHeightSubscribed",
+    "BlockHeightUpdate",
+    "CHANNELS",
+    "Candle",
+    "Candles",
+    "CandlesBatchData",
+    "CandlesChannelData",
+    "CandlesSubscribed",
+    "Connected",
+    "Dec",
+    "EXCERPT_CHARS",
+    "Envelope",
+    "ErrorMessage",
+    "Fill",
+    "FillsResponse",
+    "HeightResponse",
+    "IndexerOrder",
+    "IndexerOrderStatus",
+    "IntText",
+    "KNOWN_ORDER_STATUSES",
+    "MarketsBatchData",
+    "MarketsChannelData",
+    "MarketsResponse",
+    "MarketsSnapshot",
+    "MarketsSubscribed",
+    "MarketsUpdate",
+    "MessageRejected",
+    "NonNegDec",
+    "ORDERS_RESPONSE",
+    "OraclePrice",
+    "OrderbookBatchData",
+    "OrderbookChannelData",
+    "OrderbookLevel",
+    "OrderbookSnapshot",
+    "OrderbookSubscribed",
+    "OrderbookUpdate",
+    "ParentSubaccount",
+    "ParentSubaccountSnapshot",
+    "ParentSubaccountsBatchData",
+    "ParentSubaccountsChannelData",
+    "ParentSubaccountsSubscribed",
+    "ParsedMessage",
+    "PerpetualMarket",
+    "PerpetualPosition",
+    "PerpetualPositionUpdate",
+    "PerpetualPositionsResponse",
+    "PositionSide",
+    "PriceLevel",
+    "RejectCounter",
+    "RejectReason",
+    "Side",
+    "Subaccount",
+    "SubaccountResponse",
+    "SubaccountSnapshot",
+    "SubaccountUpdate",
+    "SubaccountsBatchData",
+    "SubaccountsChannelData",
+    "SubaccountsSubscribed",
+    "Trade",
+    "Trades",
+    "TradesBatchData",
+    "TradesChannelData",
+    "TradesSubscribed",
+    "TradingReward",
+    "Transfer",
+    "TransferParty",
+    "Unsubscribed",
+    "parse_decimal",
+    "parse_int",
+    "parse_message",
+]

@@ -245,5 +245,11 @@ ParsedMessage = Annotated[
 """Any server message this app understands."""
 
 MESSAGE_ADAPTER: TypeAdapter[ParsedMessage] = TypeAdapter(ParsedMessage)
-ENVELOPE_TYPES = ("connected", "subscribed", "channel_data", "channel_batch_data",
-                  "unsubscribed", "error")
+ENVELOPE_TYPES = (
+    "connected",
+    "subscribed",
+    "channel_data",
+    "channel_batch_data",
+    "unsubscribed",
+    "error",
+)

@@ -36,7 +36,6 @@ Id = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 Name = Annotated[str, StringConstraints(max_length=128)]
 
 
-
 class IndexerOrderStatus(StrEnum):
     """Order statuses the indexer's API defines (protocol notes 1.7)."""
 

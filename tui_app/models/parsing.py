@@ -79,8 +79,12 @@ def parse_message(
 
 def _parse(raw: str | bytes) -> ParsedMessage | MessageRejected:
     # The Rust parser reads NaN and Infinity as floats; send such frames the guarded way.
-    suspicious = (b"NaN" in raw or b"Infinity" in raw) if type(raw) is bytes else (
-        "NaN" in raw or "Infinity" in raw  # type: ignore[operator]
+    suspicious = (
+        (b"NaN" in raw or b"Infinity" in raw)
+        if type(raw) is bytes
+        else (
+            "NaN" in raw or "Infinity" in raw  # type: ignore[operator]
+        )
     )
     if not suspicious:
         try:

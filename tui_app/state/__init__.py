@@ -24,4 +24,27 @@ from tui_app.state.orderbook import OrderBook
 from tui_app.state.orders import OrderStatus, TrackedOrder, derive_status, pending_order
 from tui_app.state.pnl import MarketPnl
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+__all__ = [
+    "AccountState",
+    "BalanceChanged",
+    "BlockHeightChanged",
+    "Change",
+    "FillRecorded",
+    "MarketChanged",
+    "MarketPnl",
+    "MessageGap",
+    "MessageIdTracker",
+    "OrderBook",
+    "OrderBookChanged",
+    "OrderChanged",
+    "OrderStatus",
+    "Position",
+    "PositionChanged",
+    "PositionView",
+    "ResyncRequested",
+    "StateReset",
+    "TrackedOrder",
+    "TradesChanged",
+    "derive_status",
+    "pending_order",
+]

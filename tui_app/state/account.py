@@ -69,7 +69,6 @@ from tui_app.state.gaps import MessageIdTracker
 from tui_app.state.orderbook import OrderBook
 from tui_app.state.orders import (
     SHORT_TERM_FLAGS,
-    OrderStatus,
     TrackedOrder,
     derive_status,
     merged,

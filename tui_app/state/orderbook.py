@@ -27,7 +27,9 @@ class OrderBook:
         _apply(self.bids, update.bids)
         _apply(self.asks, update.asks)
 
-    def top(self, depth: int = 10) -> tuple[list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]]]:
+    def top(
+        self, depth: int = 10
+    ) -> tuple[list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]]]:
         """Best `depth` bids (descending) and asks (ascending)."""
         bids = sorted(self.bids.items(), reverse=True)[:depth]
         asks = sorted(self.asks.items())[:depth]

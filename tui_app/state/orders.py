@@ -15,9 +15,7 @@ from tui_app.ids import order_uuid, subaccount_uuid
 from tui_app.models import IndexerOrder
 
 SHORT_TERM_FLAGS = 0
-EXPIRY_REASONS = frozenset(
-    {"ORDER_REMOVAL_REASON_EXPIRED", "ORDER_REMOVAL_REASON_INDEXER_EXPIRED"}
-)
+EXPIRY_REASONS = frozenset({"ORDER_REMOVAL_REASON_EXPIRED", "ORDER_REMOVAL_REASON_INDEXER_EXPIRED"})
 
 
 class OrderStatus(StrEnum):
@@ -138,10 +136,16 @@ def derive_status(tracked: TrackedOrder, height: int | None) -> OrderStatus:
     if raw == "FILLED":
         return OrderStatus.FILLED
     if raw == "CANCELED":
-        return OrderStatus.EXPIRED if order.removal_reason in EXPIRY_REASONS else OrderStatus.CANCELED
+        return (
+            OrderStatus.EXPIRED if order.removal_reason in EXPIRY_REASONS else OrderStatus.CANCELED
+        )
     if raw == "BEST_EFFORT_CANCELED":
         # Final once its good-til-block has passed: no block can fill it any more.
-        return OrderStatus.CANCELED if short_term_expired(order, height) else OrderStatus.BEST_EFFORT_CANCELED
+        return (
+            OrderStatus.CANCELED
+            if short_term_expired(order, height)
+            else OrderStatus.BEST_EFFORT_CANCELED
+        )
     if raw == "UNTRIGGERED":
         return OrderStatus.UNTRIGGERED
     return OrderStatus.UNKNOWN
