@@ -1,0 +1,180 @@
+"""cancel-all against the devnet: nothing left open on the chain or the indexer."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+from tui_app.chain.orders import OrderKey, build_cancel_order
+from tui_app.controller.requests import CancelResult, CancelScope, PlaceRequest
+from tui_app.store import AuditAction, OrderStatus
+
+from .conftest import close_harness, make_harness, wait_for
+
+
+def buy(market: str, long_term: bool, i: int) -> PlaceRequest:
+    # Distinct prices far below the oracle: resting, never matching.
+    if market == "BTC-USD":
+        return PlaceRequest(market, "BUY", Decimal("0.001"), Decimal(30000 + i), long_term=long_term)
+    return PlaceRequest(market, "BUY", Decimal("0.01"), Decimal(1000 + i), long_term=long_term)
+
+
+async def place_many(controller, count: int, long_term: bool) -> list[str]:
+    ids = []
+    for i in range(count):
+        market = "BTC-USD" if i % 2 else "ETH-USD"
+        ids.append((await controller.place(buy(market, long_term, i))).order_id)
+    return ids
+
+
+class ConcurrencyProbe:
+    """Wraps gateway.batch_cancel to count how many are in flight at once."""
+
+    def __init__(self, gateway) -> None:
+        self.inner = gateway.batch_cancel
+        self.in_flight = 0
+        self.most = 0
+        self.calls = 0
+        gateway.batch_cancel = self
+
+    async def __call__(self, *args, **kwargs):
+        self.calls += 1
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        try:
+            return await self.inner(*args, **kwargs)
+        finally:
+            self.in_flight -= 1
+
+
+async def test_cancel_all_20_short_and_20_long_term(devnet, tmp_path):
+    # Batches of 5 so that 20 short-term orders make 4 concurrent MsgBatchCancel txs;
+    # 50 ms of node latency makes their overlap certain.
+    h = await make_harness(devnet, tmp_path / "o.sqlite3", batch_cancel_size=5,
+                           stateful_cancels_per_tx=8, short_term_blocks=20)  # fmt: skip
+    try:
+        short = await place_many(h.controller, 20, long_term=False)
+        long = await place_many(h.controller, 20, long_term=True)
+        await wait_for(lambda: len(h.chain_open_orders()) == 40)
+        await wait_for(lambda: _indexer_open_count(h, 40))
+        probe = ConcurrencyProbe(h.gateway)
+        progress = []
+        devnet.faults.latency_ms = 50
+        report = await h.controller.cancel_all(on_progress=progress.append)
+        devnet.faults.latency_ms = 0
+        assert probe.calls == 4 and probe.most > 1  # sent concurrently
+        assert len(report.outcomes) == 40 and report.failed == ()
+        assert [o.order_id for o in progress] == [o.order_id for o in report.outcomes]
+        assert report.count(CancelResult.BEST_EFFORT) == 20
+        assert report.count(CancelResult.SENT) == 20
+        assert {o.order_id for o in report.outcomes} == set(short) | set(long)
+        # Short-term cancels act at once; the stateful ones with the next block.
+        await wait_for(lambda: h.chain_open_orders() == [])
+        await wait_for(lambda: _indexer_open_count(h, 0))
+        for order_id in short:
+            assert (await h.store.get(order_id)).status is OrderStatus.BEST_EFFORT_CANCELLED
+        await h.controller.reconcile()
+        for order_id in long:
+            assert (await h.store.get(order_id)).status is OrderStatus.CANCELLED
+        audit = await h.store.audit_log(short[0])
+        assert [a.action for a in audit][-1] is AuditAction.BATCH_CANCEL
+        # Nothing left: a second cancel-all sends nothing.
+        again = await h.controller.cancel_all()
+        assert again.count(CancelResult.BEST_EFFORT, CancelResult.SENT, CancelResult.FAILED) == 0
+    finally:
+        devnet.faults.latency_ms = 0
+        await close_harness(h)
+
+
+async def _indexer_open_count(h, count: int) -> bool:
+    return len(await h.reader.open_orders()) == count
+
+
+async def test_partial_failure_does_not_stop_the_rest(devnet, tmp_path):
+    h = await make_harness(devnet, tmp_path / "o.sqlite3")
+    try:
+        long = await place_many(h.controller, 4, long_term=True)
+        await wait_for(lambda: len(h.chain_open_orders()) == 4)
+        # One of them is cancelled behind the controller's back (another client).
+        victim = await h.store.get(long[0])
+        msg = build_cancel_order(OrderKey.decode(victim.order_id_proto),
+                                 good_til_block_time=victim.good_til_block_time)  # fmt: skip
+        assert (await h.gateway.broadcast_stateful([msg])).ok
+        await wait_for(lambda: len(h.chain_open_orders()) == 3)
+        await wait_for(lambda: _indexer_open_count(h, 3))
+        report = await h.controller.cancel_all()
+        by_id = {o.order_id: o for o in report.outcomes}
+        # The tx of four is refused for the one that is gone; then order by order.
+        assert by_id[long[0]].result is CancelResult.ALREADY_DONE
+        assert all(by_id[i].result is CancelResult.SENT for i in long[1:])
+        await wait_for(lambda: h.chain_open_orders() == [])
+        assert (await h.store.get(long[0])).status is OrderStatus.CANCELLED
+    finally:
+        await close_harness(h)
+
+
+async def test_scope_by_market_and_orders_placed_elsewhere(devnet, tmp_path):
+    h = await make_harness(devnet, tmp_path / "a.sqlite3")
+    other = await make_harness(devnet, tmp_path / "b.sqlite3")  # a second program, same key
+    try:
+        mine = await place_many(h.controller, 4, long_term=False)
+        theirs = (await other.controller.place(buy("BTC-USD", False, 99))).order_id
+        await wait_for(lambda: len(h.chain_open_orders()) == 5)
+        await wait_for(lambda: _indexer_open_count(h, 5))
+        report = await h.controller.cancel_all(CancelScope(market="BTC-USD"))
+        cancelled = {o.order_id for o in report.outcomes}
+        assert theirs in cancelled  # known only to the indexer: recorded, then cancelled
+        assert cancelled == {mine[1], mine[3], theirs}
+        assert (await h.store.get(theirs)).status is OrderStatus.BEST_EFFORT_CANCELLED
+        left = h.chain_open_orders()
+        assert len(left) == 2 and {o.order_id.clob_pair_id for o in left} == {1}
+        await h.controller.cancel_all()
+        assert h.chain_open_orders() == []
+    finally:
+        await close_harness(other)
+        await close_harness(h)
+
+
+async def test_cancel_all_timeout_leaves_rows_cancel_pending(devnet, tmp_path):
+    h = await make_harness(devnet, tmp_path / "o.sqlite3", node_timeout=0.5)
+    try:
+        ids = await place_many(h.controller, 3, long_term=False)
+        h.controller.before_send = lambda action, order_ids: setattr(devnet.faults.grpc, "hang", True)
+        report = await h.controller.cancel_all()
+        assert report.count(CancelResult.UNKNOWN) == 3 and len(report.failed) == 3
+        for order_id in ids:
+            assert (await h.store.get(order_id)).status is OrderStatus.CANCEL_PENDING
+        devnet.faults.grpc.hang = False
+        h.controller.before_send = None
+        # Still open on the chain: reconcile puts the rows back to active, and a new
+        # cancel-all finishes the job.
+        await h.controller.reconcile()
+        for order_id in ids:
+            assert (await h.store.get(order_id)).status is OrderStatus.ACTIVE
+        report = await h.controller.cancel_all()
+        assert report.count(CancelResult.BEST_EFFORT) == 3
+        assert h.chain_open_orders() == []
+    finally:
+        devnet.faults.grpc.hang = False
+        await close_harness(h)
+
+
+async def test_expired_orders_are_not_sent(devnet, tmp_path):
+    sent = []
+    h = await make_harness(devnet, tmp_path / "o.sqlite3",
+                           before_send=lambda action, ids: sent.append((action, list(ids))))  # fmt: skip
+    try:
+        request = PlaceRequest("BTC-USD", "BUY", Decimal("0.001"), Decimal("30001"),
+                               good_til_blocks=1)
+        expiring = (await h.controller.place(request)).order_id
+        record = await h.store.get(expiring)
+        while await h.gateway.latest_block_height() <= record.good_til_block:
+            await asyncio.sleep(0.1)
+        report = await h.controller.cancel_all()
+        assert [(o.order_id, o.result) for o in report.outcomes] == [
+            (expiring, CancelResult.ALREADY_DONE)
+        ]
+        assert [action for action, _ in sent] == ["place"]
+        assert (await h.store.get(expiring)).status is OrderStatus.EXPIRED
+    finally:
+        await close_harness(h)
