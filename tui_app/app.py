@@ -1,0 +1,849 @@
+"""The Textual app: main screen, live updates, keys, and the one factory that builds it.
+
+`build_app(AppParts(...))` is the only way the CLI, the tests and the screenshot script
+make the app; nothing here connects or reads a file at import. The parts are injected:
+the resolved config, the account state, a feed (anything with `run()` and
+`subscribe_status()`), a controller (see `ControllerLike`), a clock.
+
+Data flow: the feed applies indexer messages to the AccountState, which calls our
+listener with change records. The listener only collects keys; a fixed-interval flush
+posts one `AccountUpdated` with everything that changed, and its handler updates the
+affected rows inside `batch_update()`. So a burst of thousands of updates costs one
+repaint per interval, and no update is lost (keys accumulate until flushed; the rows are
+re-read from the state, which holds every delta).
+
+Actions are thin: they read the selected row and call an `open_*` method; the modal
+screens (tui_app/screens/) plug in there. Controller calls run in workers
+(`run_controller`), results come back as notifications and `ActionFinished` messages.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Container, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Tab, Tabs
+
+from tui_app.clock import Clock, SystemClock
+from tui_app.config import ResolvedConfig
+from tui_app.controller.errors import ControllerError
+from tui_app.controller.requests import (
+    CancelAllReport,
+    CancelOutcome,
+    CancelResult,
+    CancelScope,
+    PlaceOutcome,
+    PlaceRequest,
+    ReconcileSummary,
+)
+from tui_app.feed.status import ConnectionStatus
+from tui_app.state import (
+    AccountState,
+    BalanceChanged,
+    BlockHeightChanged,
+    Change,
+    FillRecorded,
+    MarketChanged,
+    OrderChanged,
+    OrderStatus,
+    PositionChanged,
+    ResyncRequested,
+    StateReset,
+)
+from tui_app.widgets.fills import FillsTable
+from tui_app.widgets.header import AccountHeader
+from tui_app.widgets.history import HistoryView
+from tui_app.widgets.keyed_table import KeyedTable
+from tui_app.widgets.markets import MarketsTable
+from tui_app.widgets.messages import (
+    AccountUpdated,
+    ActionFinished,
+    ActionStarted,
+    ChangeSet,
+    ConnectionStatusChanged,
+)
+from tui_app.widgets.orders import OrdersTable
+from tui_app.widgets.positions import PositionsTable
+from tui_app.widgets.status_bar import StatusBar, describe
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+WIDE_COLUMNS = 140  # from this width, orders, positions and markets share the screen
+TABS = ("orders", "positions", "markets", "fills", "history")
+TRADE_TABS = frozenset({"orders", "positions", "markets"})  # shown together when wide
+TRADING_ACTIONS = frozenset({"cancel_order", "cancel_all", "new_order", "close_position"})
+QUIT_AGAIN_SECONDS = 3.0
+
+
+# --- the injected parts --------------------------------------------------------------
+
+
+class FeedLike(Protocol):
+    """What the app needs of the indexer feed (tui_app/feed)."""
+
+    async def run(self) -> None:
+        """Connect and keep the AccountState up to date until cancelled."""
+
+    def subscribe_status(
+        self, listener: Callable[[ConnectionStatus], None]
+    ) -> Callable[[], None]:
+        """Call `listener` with every new ConnectionStatus; returns an unsubscribe."""
+
+
+class ControllerLike(Protocol):
+    """What the app needs of the order controller (tui_app/controller)."""
+
+    async def place(self, request: PlaceRequest) -> PlaceOutcome: ...
+
+    async def cancel(self, order_id: str) -> CancelOutcome: ...
+
+    async def cancel_all(
+        self, scope: CancelScope, on_progress: Callable[..., Any] | None = None
+    ) -> CancelAllReport: ...
+
+    async def close_position(self, market: str) -> PlaceOutcome: ...
+
+    async def reconcile(self) -> ReconcileSummary: ...
+
+
+@dataclass
+class AppParts:
+    """Everything the app is made of. Only `config` and `state` are required."""
+
+    config: ResolvedConfig
+    state: AccountState
+    feed: FeedLike | None = None
+    controller: ControllerLike | None = None
+    clock: Clock = field(default_factory=SystemClock)
+    store_path: Path | None = None
+    flush_interval: float = 0.1  # seconds between UI updates from the state
+    tick_interval: float = 0.5  # status bar ages, countdowns, stale detection
+    reconcile_at_start: bool = True
+    # Tests and screenshots: no timers, no blinking cursor, no feed worker surprises.
+    deterministic: bool = False
+
+
+def build_app(parts: AppParts) -> DydxApp:
+    """The one factory of the app (CLI, tests and screenshots all call it)."""
+    app = DydxApp(parts)
+    # Set here, not through TEXTUAL_ANIMATIONS: by the time a conftest could set the
+    # variable, Textual has already read it.
+    app.animation_level = "none" if parts.deterministic else app.animation_level
+    keys = parts.config.settings.keys
+    if keys:
+        app.set_keymap(dict(keys))
+    return app
+
+
+# --- coalescing ----------------------------------------------------------------------
+
+
+class ChangeAccumulator:
+    """Collects change records between flushes; keys only, so a burst stays small."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # the feed may call from another thread
+        self._reset()
+
+    def _reset(self) -> None:
+        self.orders: set[str] = set()
+        self.positions: set[str] = set()
+        self.markets: set[str] = set()
+        self.fills = self.balance = self.block_height = self.reset = False
+        self.resync: list[str] = []
+
+    def add(self, change: Change) -> None:
+        with self._lock:
+            match change:
+                case OrderChanged(order_id=order_id):
+                    self.orders.add(order_id)
+                case PositionChanged(market=market):
+                    self.positions.add(market)
+                case MarketChanged(ticker=ticker):
+                    self.markets.add(ticker)
+                case FillRecorded():
+                    self.fills = True
+                case BalanceChanged():
+                    self.balance = True
+                case BlockHeightChanged():
+                    self.block_height = True
+                case StateReset():
+                    self.reset = True
+                case ResyncRequested(reason=reason):
+                    self.resync.append(reason)
+                case _:
+                    pass  # order books and trades: not shown on the main screen
+
+    def drain(self) -> ChangeSet:
+        with self._lock:
+            changes = ChangeSet(
+                frozenset(self.orders), frozenset(self.positions), frozenset(self.markets),
+                self.fills, self.balance, self.block_height, self.reset, tuple(self.resync),
+            )
+            self._reset()
+        return changes
+
+
+# --- the app -------------------------------------------------------------------------
+
+
+class DydxApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "dydx-tui"
+
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit",
+                tooltip="Quit (asks first when an action is still in flight)"),
+        Binding("c", "cancel_order", "Cancel", id="cancel_order",
+                tooltip="Cancel the selected order"),
+        Binding("C", "cancel_all", "Cancel all", id="cancel_all",
+                tooltip="Cancel all open orders (confirmation with the count per market)"),
+        Binding("n", "new_order", "New", id="new_order", tooltip="Place a new order"),
+        Binding("x", "close_position", "Close", id="close_position",
+                tooltip="Close the selected position (confirmation)"),
+        Binding("enter", "order_details", "Details", id="order_details",
+                tooltip="Details of the selected order: fills, metadata, audit trail"),
+        Binding("slash", "filter", "Filter", id="filter",
+                tooltip="Filter the table in view (history: status: market: from: to:)"),
+        Binding("question_mark", "help", "Help", id="help", tooltip="Keys and what they do"),
+        Binding("1", "show_tab('orders')", "Orders", show=False, id="tab.orders"),
+        Binding("2", "show_tab('positions')", "Positions", show=False, id="tab.positions"),
+        Binding("3", "show_tab('markets')", "Markets", show=False, id="tab.markets"),
+        Binding("4", "show_tab('fills')", "Fills", show=False, id="tab.fills"),
+        Binding("5", "show_tab('history')", "History", show=False, id="tab.history"),
+        Binding("left_square_bracket", "page(-1)", "Prev page", show=False,
+                id="history.prev_page"),
+        Binding("right_square_bracket", "page(1)", "Next page", show=False,
+                id="history.next_page"),
+    ]
+
+    def __init__(self, parts: AppParts) -> None:
+        super().__init__()
+        self.parts = parts
+        self.config = parts.config
+        self.state = parts.state
+        self.feed = parts.feed
+        self.controller = parts.controller
+        self.clock = parts.clock
+        self.connection: ConnectionStatus | None = None
+        # The app's own notes on orders ("cancel sent"...): shown until the state knows.
+        self.order_notes: dict[str, str] = {}
+        # Controller calls under way: key ("cancel:<id>", "cancel_all"...) -> description.
+        self.in_flight: dict[str, str] = {}
+        self.active_tab = "orders"
+        self._history_filter_text = ""
+        self._changes = ChangeAccumulator()
+        self._unsubscribe: list[Callable[[], None]] = []
+        self._quit_pressed_at: float | None = None
+        self._place_counter = 0
+        if parts.deterministic:
+            self.cursor_blink = False  # read by Input widgets created later
+
+    # ----------------------------------------------------------------- layout
+
+    def compose(self) -> ComposeResult:
+        credentials = self.config.credentials
+        yield AccountHeader(
+            self.config.network, self.config.address, self.config.subaccount_number,
+            credentials.reason if credentials.read_only else None,
+        )
+        yield Tabs(
+            Tab("1 Orders", id="tab-orders"),
+            Tab("2 Positions", id="tab-positions"),
+            Tab("3 Markets", id="tab-markets"),
+            Tab("4 Fills", id="tab-fills"),
+            Tab("5 History", id="tab-history"),
+            id="tabs",
+        )
+        with Container(id="panes", classes="-show-orders"):
+            with Vertical(id="orders-pane", classes="pane"):
+                yield OrdersTable()
+            with Vertical(id="markets-pane", classes="pane"):
+                yield MarketsTable()
+            with Vertical(id="positions-pane", classes="pane"):
+                yield PositionsTable()
+            with Vertical(id="fills-pane", classes="pane"):
+                yield FillsTable()
+            with Vertical(id="history-pane", classes="pane"):
+                yield HistoryView()
+        yield Input(placeholder="filter (Enter: keep, Esc: close)", id="filter-input")
+        yield StatusBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#orders-pane").border_title = "Open orders"
+        self.query_one("#positions-pane").border_title = "Positions"
+        self.query_one("#markets-pane").border_title = "Markets"
+        self.screen.set_class(self.config.is_mainnet, "-mainnet")
+        self.screen.set_class(self.config.read_only, "-read-only")
+        self._unsubscribe.append(self.state.subscribe(self._changes.add))
+        self.refresh_everything()
+        if not self.parts.deterministic:
+            self.set_interval(self.parts.flush_interval, self.flush_changes)
+            self.set_interval(self.parts.tick_interval, self.tick)
+        self.query_one(OrdersTable).focus()
+        if self.config.is_mainnet:
+            self.open_mainnet_confirmation()
+        else:
+            self.start_live()
+
+    def on_unmount(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+
+    def on_resize(self) -> None:
+        self._apply_layout()
+
+    # ------------------------------------------------------ starting the feed
+
+    def start_live(self) -> None:
+        """Start the feed and the start-up reconciliation (after mainnet confirmation)."""
+        if self.feed is not None:
+            self._unsubscribe.append(self.feed.subscribe_status(self._status_from_feed))
+            self.run_worker(self._run_feed(), name="feed", group="feed", exclusive=True,
+                            exit_on_error=False)
+        if self.controller is not None and self.parts.reconcile_at_start:
+            self.run_controller("reconcile", "reconciliation", self.controller.reconcile)
+
+    async def _run_feed(self) -> None:
+        assert self.feed is not None
+        try:
+            await self.feed.run()
+        except Exception as exc:  # the feed reconnects by itself; this is a bug in it
+            log.exception("the feed stopped")
+            self.notify(f"The live feed stopped: {exc}", severity="error", timeout=30)
+            raise
+
+    def _status_from_feed(self, status: ConnectionStatus) -> None:
+        # post_message is the one thread-safe call: the feed may run anywhere.
+        self.post_message(ConnectionStatusChanged(status))
+
+    # ---------------------------------------------------------- live updates
+
+    def flush_changes(self) -> None:
+        """Post what changed since the last flush (called on a fixed interval)."""
+        changes = self._changes.drain()
+        if changes:
+            self.post_message(AccountUpdated(changes))
+
+    def tick(self) -> None:
+        """Periodic: ages, block countdowns and staleness move with the clock."""
+        self._refresh_status_bar()
+        with self.batch_update():
+            self.query_one(OrdersTable).refresh_orders(
+                self.state, self.clock.now(), self.order_notes
+            )
+
+    def on_account_updated(self, message: AccountUpdated) -> None:
+        changes = message.changes
+        if changes.reset:
+            self.refresh_everything()
+            return
+        now = self.clock.now()
+        state = self.state
+        with self.batch_update():
+            self._settle_notes(changes.orders)
+            orders = self.query_one(OrdersTable)
+            if changes.block_height:  # every short-term countdown moved
+                orders.refresh_orders(state, now, self.order_notes)
+            elif changes.orders:
+                orders.refresh_orders(state, now, self.order_notes, changes.orders)
+            if changes.positions or changes.markets:
+                self.query_one(PositionsTable).refresh_positions(state, changes.positions)
+            if changes.markets:
+                self.query_one(MarketsTable).refresh_markets(state, changes.markets)
+            if changes.fills:
+                self.query_one(FillsTable).refresh_fills(state)
+            if changes.orders or changes.block_height:
+                self.query_one(HistoryView).refresh_history(state, now)
+            if changes.balance or changes.positions or changes.markets:
+                self.query_one(AccountHeader).refresh_balances(state)
+            if changes.block_height:
+                self._refresh_status_bar()
+        if changes.resync:
+            log.info("state asked for a resync: %s", changes.resync[0])
+
+    def on_connection_status_changed(self, message: ConnectionStatusChanged) -> None:
+        self.connection = message.status
+        self._refresh_status_bar()
+
+    def refresh_everything(self) -> None:
+        """Bring every row up to date (at start and after a snapshot replaced the state)."""
+        now = self.clock.now()
+        state = self.state
+        with self.batch_update():
+            self._settle_notes(state.orders.keys())
+            self.query_one(OrdersTable).refresh_orders(state, now, self.order_notes)
+            self.query_one(PositionsTable).refresh_positions(state)
+            self.query_one(MarketsTable).refresh_markets(state)
+            self.query_one(FillsTable).refresh_fills(state)
+            self.query_one(HistoryView).refresh_history(state, now)
+            self.query_one(AccountHeader).refresh_balances(state)
+            self._refresh_status_bar()
+
+    def _refresh_status_bar(self) -> None:
+        self.query_one(StatusBar).show(
+            describe(
+                self.connection, self.clock.now(), self.clock.monotonic(),
+                self.state.block_height, self.state.block_time,
+                in_flight=len(self.in_flight),
+            )
+        )
+
+    def _settle_notes(self, order_ids: Iterable[str]) -> None:
+        """Drop the app's note once the state itself says where the order stands."""
+        for order_id in list(order_ids):
+            if order_id not in self.order_notes:
+                continue
+            order = self.state.order(order_id)
+            if order is None or order.status.is_final or (
+                order.status is OrderStatus.BEST_EFFORT_CANCELED
+            ):
+                del self.order_notes[order_id]
+
+    def set_order_note(self, order_id: str, note: str | None) -> None:
+        """Show `note` in the order's status cell until the state knows better."""
+        if note is None:
+            self.order_notes.pop(order_id, None)
+        else:
+            self.order_notes[order_id] = note
+        self.query_one(OrdersTable).refresh_orders(
+            self.state, self.clock.now(), self.order_notes, [order_id]
+        )
+
+    # ------------------------------------------------------------ navigation
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(Tabs).active = f"tab-{tab}"
+
+    @on(Tabs.TabActivated)
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        self.active_tab = (event.tab.id or "tab-orders").removeprefix("tab-")
+        self._apply_layout()
+        self.table_in_view().focus()
+
+    def _apply_layout(self) -> None:
+        panes = self.query_one("#panes")
+        wide = self.size.width >= WIDE_COLUMNS
+        panes.set_class(wide, "-wide")
+        panes.set_class(wide and self.active_tab in TRADE_TABS, "-trade")
+        for tab in TABS:
+            panes.set_class(tab == self.active_tab, f"-show-{tab}")
+
+    def table_in_view(self) -> KeyedTable:
+        """The table the trader is looking at: the focused one, else the active tab's."""
+        focused = self.focused
+        if isinstance(focused, KeyedTable):
+            return focused
+        return self._tab_table(self.active_tab)
+
+    def _tab_table(self, tab: str) -> KeyedTable:
+        tables: dict[str, type[KeyedTable]] = {
+            "orders": OrdersTable, "positions": PositionsTable, "markets": MarketsTable,
+            "fills": FillsTable,
+        }
+        if tab == "history":
+            return self.query_one(HistoryView).table
+        return self.query_one(tables[tab])
+
+    def action_page(self, delta: int) -> None:
+        history = self.query_one(HistoryView)
+        history.turn_page(delta)
+        history.refresh_history(self.state, self.clock.now())
+
+    # ------------------------------------------------------------- selection
+
+    def selected_order_id(self) -> str | None:
+        """The order under the cursor of the orders table (or of the history table when
+        that is the one in view)."""
+        table = self.table_in_view()
+        if not isinstance(table, OrdersTable) and table.id != "history-table":
+            table = self.query_one(OrdersTable)
+        return table.selected_key()
+
+    def selected_position(self) -> str | None:
+        """The market of the position under the cursor."""
+        return self.query_one(PositionsTable).selected_key()
+
+    def focused_market(self) -> str | None:
+        """The market of the row in view (order, position, market or fill), if any."""
+        table = self.table_in_view()
+        key = table.selected_key()
+        if key is None:
+            return None
+        if isinstance(table, PositionsTable | MarketsTable):
+            return key
+        if isinstance(table, FillsTable):
+            return table.cell_text(key, "market")
+        order = self.state.order(key)
+        return order.ticker if order is not None else None
+
+    # ---------------------------------------------------------------- filter
+
+    def action_filter(self) -> None:
+        field_ = self.query_one("#filter-input", Input)
+        field_.add_class("-visible")
+        field_.value = self._current_filter()
+        field_.focus()
+
+    def _current_filter(self) -> str:
+        if self.active_tab == "history":
+            return self._history_filter_text
+        return getattr(self._tab_table(self.active_tab), "filter_text", "")
+
+    @on(Input.Changed, "#filter-input")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.apply_filter(event.value)
+
+    @on(Input.Submitted, "#filter-input")
+    def _filter_submitted(self) -> None:
+        self._close_filter()
+
+    def on_key(self, event: Any) -> None:
+        if event.key == "escape" and self.focused is self.query_one("#filter-input"):
+            self._close_filter()
+            event.stop()
+
+    def _close_filter(self) -> None:
+        self.query_one("#filter-input", Input).remove_class("-visible")
+        self._tab_table(self.active_tab).focus()
+
+    def apply_filter(self, text: str) -> None:
+        """Filter the active tab's table (history: structured filter, see history.py)."""
+        now = self.clock.now()
+        with self.batch_update():
+            if self.active_tab == "history":
+                self._history_filter_text = text
+                history = self.query_one(HistoryView)
+                history.set_filter(text)
+                history.refresh_history(self.state, now)
+                return
+            table = self._tab_table(self.active_tab)
+            table.filter_text = text  # type: ignore[attr-defined]
+            if isinstance(table, OrdersTable):
+                table.refresh_orders(self.state, now, self.order_notes)
+            elif isinstance(table, PositionsTable):
+                table.refresh_positions(self.state)
+            elif isinstance(table, MarketsTable):
+                table.refresh_markets(self.state)
+            elif isinstance(table, FillsTable):
+                table.refresh_fills(self.state)
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        # Enter on a table: the table's own binding wins over the app's, so route it here.
+        if event.data_table.id in ("orders-table", "history-table"):
+            self.action_order_details()
+
+    # ------------------------------------------------------- thin actions
+    # Each reads the selection and calls an `open_*` method; the screens plug in there.
+
+    def action_cancel_order(self) -> None:
+        order_id = self.selected_order_id()
+        if order_id is None:
+            self.notify("No order selected.", severity="warning")
+            return
+        self.open_cancel_order(order_id)
+
+    def action_cancel_all(self) -> None:
+        self.open_cancel_all(self.focused_market())
+
+    def action_new_order(self) -> None:
+        self.open_new_order(self.focused_market())
+
+    def action_close_position(self) -> None:
+        market = self.selected_position()
+        if market is None:
+            self.notify("No position selected (tab 2).", severity="warning")
+            return
+        self.open_close_position(market)
+
+    def action_order_details(self) -> None:
+        order_id = self.selected_order_id()
+        if order_id is None:
+            return
+        self.open_order_details(order_id)
+
+    def action_help(self) -> None:
+        self.open_help()
+
+    async def action_quit(self) -> None:
+        if self.in_flight:
+            self.open_quit_confirmation()
+            return
+        self.exit()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Trading keys: disabled (greyed, with the reason in the header) when read-only
+        or without a controller; cancel-all also while one is running."""
+        if action in TRADING_ACTIONS:
+            if self.config.read_only or self.controller is None:
+                return None
+            if action == "cancel_all" and "cancel_all" in self.in_flight:
+                return None
+        if action == "page":
+            return self.active_tab == "history"
+        return True
+
+    def trading_disabled_reason(self) -> str | None:
+        if self.config.read_only:
+            return self.config.credentials.reason or "read-only mode"
+        if self.controller is None:
+            return "no order controller"
+        return None
+
+    # --------------------------------------- where the screens plug in
+    # Default behaviours, replaced by tui_app/screens/ where a screen is needed.
+
+    def open_cancel_order(self, order_id: str) -> None:
+        """`c`: cancel at once (one order, no confirmation: cancelling is the safe way)."""
+        self.run_cancel(order_id)
+
+    def open_cancel_all(self, market: str | None) -> None:
+        """`C`: the confirmation screen (count per market, scope) goes here."""
+        self.notify("Cancel-all confirmation: not available yet.", severity="warning")
+
+    def open_new_order(self, market: str | None) -> None:
+        self.notify("Order form: not available yet.", severity="warning")
+
+    def open_close_position(self, market: str) -> None:
+        self.notify("Close-position confirmation: not available yet.", severity="warning")
+
+    def open_order_details(self, order_id: str) -> None:
+        order = self.state.order(order_id)
+        if order is not None:
+            self.notify(f"{order.ticker} {order.data.side} {order.data.size} @ "
+                        f"{order.data.price}: {order.status.value} (id {order_id})",
+                        title="Order")
+
+    def open_help(self) -> None:
+        lines = [f"{b.key:>6}  {b.description}" for b in self.BINDINGS
+                 if isinstance(b, Binding) and b.show]
+        self.notify("\n".join(lines), title="Keys", timeout=10)
+
+    def open_quit_confirmation(self) -> None:
+        """`q` while an action is in flight: a second `q` within 3 s quits."""
+        now = self.clock.monotonic()
+        if self._quit_pressed_at is not None and now - self._quit_pressed_at < QUIT_AGAIN_SECONDS:
+            self.exit()
+            return
+        self._quit_pressed_at = now
+        waiting = ", ".join(self.in_flight.values())
+        self.notify(f"Still in flight: {waiting}. Press q again to quit anyway.",
+                    severity="warning")
+
+    def open_mainnet_confirmation(self) -> None:
+        """Mainnet: nothing starts until the trader types the network name."""
+        try:
+            from tui_app.screens.mainnet import MainnetConfirmScreen
+        except ImportError:
+            # Fail safe: never run on mainnet without the typed confirmation.
+            self.exit(return_code=2, message="mainnet confirmation screen missing: refusing")
+            return
+        self.push_screen(MainnetConfirmScreen(self.config.network), self._mainnet_answered)
+
+    def _mainnet_answered(self, confirmed: bool | None) -> None:
+        if confirmed:
+            self.start_live()
+        else:
+            self.exit(return_code=1, message="mainnet not confirmed: nothing was done")
+
+    # ------------------------------------------------ controller calls
+
+    def run_controller(
+        self,
+        key: str,
+        description: str,
+        call: Callable[[], Awaitable[T]],
+        on_result: Callable[[T], None] | None = None,
+    ) -> None:
+        """Run one controller call in a worker; the result comes back as ActionFinished
+        (and `on_result(result)` on the UI thread). `key` marks it in flight."""
+        self.in_flight[key] = description
+        self.post_message(ActionStarted(key, description))
+        self.refresh_bindings()
+        self._controller_worker(key, description, call, on_result)
+
+    @work(group="controller", exit_on_error=False)
+    async def _controller_worker(
+        self,
+        key: str,
+        description: str,
+        call: Callable[[], Awaitable[Any]],
+        on_result: Callable[[Any], None] | None,
+    ) -> None:
+        try:
+            result = await call()
+        except ControllerError as exc:
+            self.post_message(ActionFinished(key, description, error=str(exc)))
+        except Exception as exc:  # a bug: say so, keep the app alive and the log full
+            log.exception("%s failed", description)
+            self.post_message(
+                ActionFinished(key, description, error=f"unexpected error: {exc!r}"[:300])
+            )
+        else:
+            if on_result is not None:
+                on_result(result)
+            self.post_message(ActionFinished(key, description, result=result))
+
+    def on_action_started(self, message: ActionStarted) -> None:
+        self._refresh_status_bar()
+
+    def on_action_finished(self, message: ActionFinished) -> None:
+        self.in_flight.pop(message.action, None)
+        self.refresh_bindings()
+        self._refresh_status_bar()
+        if message.error is not None:
+            self.notify(f"{message.description}: {message.error}", severity="error",
+                        timeout=10)
+            return
+        text = summarize(message.result)
+        if text:
+            self.notify(text, title=message.description.capitalize())
+
+    def run_cancel(self, order_id: str) -> None:
+        """Cancel one order in a worker; the row shows where the cancel stands."""
+        if self.controller is None:
+            return
+        key = f"cancel:{order_id}"
+        if key in self.in_flight:
+            self.notify("A cancel of this order is already in flight.")
+            return
+        self.set_order_note(order_id, "cancel sent")
+        controller = self.controller
+        self.run_controller(
+            key, "cancel", lambda: controller.cancel(order_id),
+            on_result=self._note_cancel_outcome,
+        )
+
+    def run_cancel_all(
+        self, scope: CancelScope, on_progress: Callable[..., Any] | None = None
+    ) -> None:
+        """Cancel-all in a worker. `on_progress` is passed through to the controller (the
+        confirmation screen shows n/N with it); every outcome also updates its row."""
+        if self.controller is None:
+            return
+        controller = self.controller
+
+        def progress(*args: Any) -> None:
+            for arg in args:
+                if isinstance(arg, CancelOutcome):
+                    self.call_later(self._note_cancel_outcome, arg)
+            if on_progress is not None:
+                on_progress(*args)
+
+        for order in self.state.open_orders():
+            if _in_scope(order, scope):
+                self.order_notes[order.id] = "cancel sent"
+        self.run_controller(
+            "cancel_all", "cancel all", lambda: controller.cancel_all(scope, progress),
+            on_result=lambda report: [self._note_cancel_outcome(o) for o in report.outcomes],
+        )
+
+    def run_place(self, request: PlaceRequest) -> None:
+        if self.controller is None:
+            return
+        self._place_counter += 1
+        controller = self.controller
+        self.run_controller(
+            f"place:{self._place_counter}",
+            f"place {request.side.lower()} {request.size} {request.market}",
+            lambda: controller.place(request),
+        )
+
+    def run_close_position(self, market: str) -> None:
+        if self.controller is None:
+            return
+        controller = self.controller
+        self.run_controller(f"close:{market}", f"close {market}",
+                            lambda: controller.close_position(market))
+
+    def _note_cancel_outcome(self, outcome: CancelOutcome) -> None:
+        self.set_order_note(outcome.order_id, CANCEL_NOTES.get(outcome.result))
+
+    # ----------------------------------------------------------- commands
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for binding in self.BINDINGS:
+            if not isinstance(binding, Binding) or not binding.tooltip:
+                continue
+            action = binding.action
+            if action == "quit":
+                continue  # the built-in palette has its own Quit
+            yield SystemCommand(
+                binding.description, binding.tooltip,
+                lambda action=action: self.run_action(action),
+            )
+
+    # ------------------------------------------------------- failing safely
+
+    def _fatal_error(self) -> None:
+        """An unexpected error: a readable message, no local variables (Textual's default
+        report prints them, and a frame may hold something secret). Exit code 1 is set by
+        `_handle_exception` before this runs."""
+        from rich.console import Group
+        from rich.text import Text
+        from rich.traceback import Traceback
+
+        self.bell()
+        error = self._exception
+        log.error("unexpected error, exiting", exc_info=error)
+        headline = Text.assemble(
+            ("dydx-tui stopped after an unexpected error: ", "bold"),
+            f"{type(error).__name__}: {error}" if error else "unknown",
+            "\nOpen orders stay on the exchange; restart to see them. "
+            f"Details are in the log ({self.config.paths.log_file}).",
+        )
+        traceback = Traceback(show_locals=False, width=None, max_frames=8)
+        self._exit_renderables.append(Group(headline, traceback))
+        self._close_messages_no_wait()
+
+
+CANCEL_NOTES: dict[CancelResult, str | None] = {
+    CancelResult.SENT: "cancel sent",
+    CancelResult.BEST_EFFORT: "best-effort cancel sent",
+    CancelResult.CANCELLED: "cancelled, awaiting indexer",
+    CancelResult.ALREADY_DONE: None,
+    CancelResult.FAILED: None,
+    CancelResult.UNKNOWN: "outcome unknown, reconciling",
+}
+
+
+def _in_scope(order: Any, scope: CancelScope) -> bool:
+    data = order.data
+    if scope.market is not None and data.ticker != scope.market:
+        return False
+    if scope.side is not None and data.side != scope.side:
+        return False
+    return scope.order_ids is None or order.id in scope.order_ids
+
+
+def summarize(result: object) -> str:
+    """One line for a notification about a controller result."""
+    if isinstance(result, CancelOutcome | PlaceOutcome):
+        return result.message
+    if isinstance(result, CancelAllReport):
+        total = len(result.outcomes)
+        failed = len(result.failed)
+        done = total - failed
+        return f"{done}/{total} cancelled or cancelling" + (f", {failed} failed" if failed else "")
+    if isinstance(result, ReconcileSummary):
+        return (
+            f"{result.open_on_indexer} open, {result.settled} settled, "
+            f"{result.placed_elsewhere} placed elsewhere"
+            + (f", {result.still_unknown} still unknown" if result.still_unknown else "")
+        )
+    return ""

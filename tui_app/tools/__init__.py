@@ -1,0 +1,1 @@
+"""Developer tools: the deterministic demo scenario (screenshots, UI tests)."""

@@ -1,0 +1,64 @@
+"""The header: network badge, account, equity, free collateral and margin usage."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Static
+
+from tui_app.state import AccountState
+from tui_app.widgets.format import DASH, margin_usage, money, number, short_address
+from tui_app.widgets.positions import account_equity
+
+NETWORK_LABELS = {"local": "LOCAL DEVNET", "testnet": "TESTNET", "mainnet": "MAINNET"}
+
+
+class NetworkBadge(Static):
+    """Always visible. The words say the network; the colour only repeats it."""
+
+    DEFAULT_CSS = """
+    NetworkBadge { width: auto; padding: 0 1; text-style: bold; }
+    """
+
+    def __init__(self, network: str) -> None:
+        label = NETWORK_LABELS.get(network, network.upper())
+        super().__init__(label, id="network-badge", classes=f"-{network}", markup=False)
+        self.network = network
+
+
+class AccountHeader(Horizontal):
+    def __init__(self, network: str, address: str, subaccount: int,
+                 read_only_reason: str | None) -> None:
+        super().__init__(id="header")
+        self._network = network
+        self._address = address
+        self._subaccount = subaccount
+        self._read_only_reason = read_only_reason
+
+    def compose(self) -> ComposeResult:
+        yield NetworkBadge(self._network)
+        yield Static(self._account_text(), id="header-account", markup=False)
+        yield Static("", id="header-balances", markup=False)
+        if self._read_only_reason:
+            badge = Static("READ-ONLY", id="read-only-badge", markup=False)
+            badge.tooltip = self._read_only_reason
+            yield badge
+
+    def _account_text(self) -> str:
+        return f"{short_address(self._address)}/{self._subaccount}"
+
+    def refresh_balances(self, state: AccountState) -> None:
+        equity = account_equity(state)
+        free = state.free_collateral
+        usage = margin_usage(equity, free)
+        text = Text.assemble(
+            ("Equity ", "dim"), money(equity),
+            ("  Free ", "dim"), money(free),
+            ("  Margin ", "dim"), f"{number(usage, 1)}%" if usage is not None else DASH,
+        )
+        if not state.snapshot_received:
+            text.append("  (waiting for the account snapshot)", style="dim")
+        self.query_one("#header-balances", Static).update(text)
+
+

@@ -1,0 +1,149 @@
+"""A DataTable changed only by row key: the base of every live table.
+
+Rows are added with `add_row(key=...)`, changed cell by cell with
+`update_cell(..., update_width=True)` (without it a longer value is cut), and removed with
+`remove_row`. The table is never cleared and refilled, so the cursor, the scroll position
+and the unchanged cells stay put while the data moves underneath.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowDoesNotExist
+
+from tui_app.widgets.format import Cell
+
+Columns = Sequence[tuple[str, str]]  # (column key, label)
+
+
+class KeyedTable(DataTable[Text]):
+    """Rows keyed by a domain id (order id, market, fill id); cells as (text, tone)."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False, id="table.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="table.up"),
+    ]
+
+    def __init__(
+        self,
+        columns: Columns,
+        *,
+        sort_by: Sequence[str] = (),
+        sort_key: Callable[[Any], Any] | None = None,
+        reverse: bool = False,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(
+            id=id, classes=classes, cursor_type="row", zebra_stripes=True,
+            cursor_foreground_priority="renderable",
+        )
+        self._column_keys = [key for key, _ in columns]
+        self._column_labels = [label for _, label in columns]
+        self._cells: dict[str, tuple[Cell, ...]] = {}
+        self._sort_by = tuple(sort_by)
+        self._sort_key = sort_key
+        self._reverse = reverse
+        self._added_since_sort = False
+        for key, label in columns:
+            self.add_column(label, key=key)
+
+    # ------------------------------------------------------------------ reading
+
+    @property
+    def keys(self) -> Iterable[str]:
+        return self._cells.keys()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._cells
+
+    def selected_key(self) -> str | None:
+        """The key of the row under the cursor, or None for an empty table."""
+        if not self.row_count:
+            return None
+        try:
+            row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        except Exception:  # the cursor may briefly point past the end after a removal
+            return None
+        return row_key.value
+
+    def cell_text(self, key: str, column: str) -> str:
+        """The text shown in one cell (for tests and the detail view)."""
+        return self._cells[key][self._column_keys.index(column)][0]
+
+    # ----------------------------------------------------------------- changing
+
+    def upsert(self, key: str, cells: tuple[Cell, ...]) -> None:
+        """Add the row, or change only the cells whose text or tone differ."""
+        old = self._cells.get(key)
+        if old == cells:
+            return
+        self._cells[key] = cells
+        if old is None:
+            self.add_row(*(self._to_text(c) for c in cells), key=key)
+            self._added_since_sort = True
+            return
+        for column, before, after in zip(self._column_keys, old, cells, strict=True):
+            if before != after:
+                self.update_cell(key, column, self._to_text(after), update_width=True)
+
+    def discard(self, key: str) -> None:
+        if self._cells.pop(key, None) is None:
+            return
+        try:
+            self.remove_row(key)
+        except RowDoesNotExist:
+            pass
+
+    def sync(self, rows: Mapping[str, tuple[Cell, ...]]) -> None:
+        """Make the table show exactly `rows`, touching only what differs."""
+        for key in [k for k in self._cells if k not in rows]:
+            self.discard(key)
+        for key, cells in rows.items():
+            self.upsert(key, cells)
+        self.finish()
+
+    def finish(self) -> None:
+        """Sort once after a batch of changes, keeping the cursor on the same row."""
+        if not self._added_since_sort or not self._sort_by:
+            return
+        self._added_since_sort = False
+        selected = self.selected_key()
+        self.sort(*self._sort_by, key=self._sort_key, reverse=self._reverse)
+        if selected is not None and selected in self._cells:
+            self.move_cursor(row=self.get_row_index(selected), animate=False)
+
+    def restyle(self) -> None:
+        """Re-render every cell (after a theme change the tone colours differ)."""
+        for key, cells in self._cells.items():
+            for column, cell in zip(self._column_keys, cells, strict=True):
+                self.update_cell(key, column, self._to_text(cell))
+
+    # ------------------------------------------------------------------ helpers
+
+    def _to_text(self, cell: Cell) -> Text:
+        # Always Text, never str: a str cell is parsed as markup, and an indexer value
+        # such as a ticker must never be able to inject styles.
+        text, tone = cell
+        return Text(text, style=self._tone_style(tone), no_wrap=True, end="")
+
+    def _tone_style(self, tone: str | None) -> str:
+        if tone is None:
+            return ""
+        if tone == "dim":
+            return "dim"
+        variables = self.app.theme_variables if self.is_attached else {}
+        name = {"up": "text-success", "down": "text-error", "warn": "text-warning"}.get(tone)
+        return variables.get(name, "") if name else ""
+
+
+def text_sort_key(values: Any) -> Any:
+    """Sort key over column values (Text): their plain strings."""
+    if isinstance(values, tuple):
+        return tuple(v.plain for v in values)
+    return values.plain
