@@ -600,3 +600,10 @@ def test_rest_polling_shapes_feed_the_state(state):
     assert fills[0].ticker == "ETH-USD"
     state.apply_update(SubaccountUpdate(fills=fills))
     assert state.realized_pnl("ETH-USD") == D("100")
+
+
+def test_liquidated_closes_and_unknown_position_status_keeps_the_position(state, frames):
+    state.apply(frames.subaccount(perpetualPositions=[position("1", "2400", status="NEW")]))
+    assert state.positions["ETH-USD"].status == "NEW"
+    state.apply(frames.subaccount(perpetualPositions=[position("1", "2400", status="LIQUIDATED")]))
+    assert "ETH-USD" not in state.positions

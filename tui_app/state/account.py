@@ -78,6 +78,8 @@ from tui_app.state.pnl import ZERO, MarketPnl
 logger = logging.getLogger("tui_app.state")
 
 USDC = "USDC"
+# A position with a status this version does not know stays shown while it has a size.
+CLOSED_POSITION_STATUSES = frozenset({"CLOSED", "LIQUIDATED"})
 FILL_HISTORY = 10_000
 FINISHED_ORDERS = 10_000  # final orders kept for display; older ones are dropped
 TRADE_HISTORY = 200
@@ -375,7 +377,7 @@ class AccountState:
             self.equity = subaccount.equity
             self.free_collateral = subaccount.free_collateral
             for market, position in subaccount.open_perpetual_positions.items():
-                if position.status == "OPEN" and position.size != 0:
+                if position.status not in CLOSED_POSITION_STATUSES and position.size != 0:
                     self._positions[position.market or market] = position
             for symbol, asset in subaccount.asset_positions.items():
                 self._assets[asset.symbol or symbol] = asset.signed_size
@@ -487,7 +489,7 @@ class AccountState:
 
     def _apply_position(self, position: PerpetualPositionUpdate) -> None:
         market = position.market
-        if position.status != "OPEN" or position.size == 0:
+        if position.status in CLOSED_POSITION_STATUSES or position.size == 0:
             self._positions.pop(market, None)
         else:
             self._positions[market] = position
