@@ -42,7 +42,7 @@ from tui_app.feed.subscriptions import (
     focus_subscriptions,
 )
 from tui_app.feed.ws_session import Send, SessionSettings, WebSocketSession
-from tui_app.models import ErrorMessage, RejectCounter, parse_message
+from tui_app.models import ErrorMessage, RejectCounter, SubaccountsSubscribed, parse_message
 from tui_app.state import AccountState
 
 if TYPE_CHECKING:
@@ -120,6 +120,7 @@ class IndexerFeed:
         self.polls = 0
         self.internal_errors = 0
         self.last_reconnect_seconds: float | None = None  # drop -> live, the last time
+        self.last_resync_reason = ""
 
         self._focus = focus
         self._subscribed_focus: str | None = None
@@ -129,7 +130,7 @@ class IndexerFeed:
         self._last_message_at: float | None = None
         self._dropped_at: float | None = None
         self._ws_state = WsState.CONNECTING
-        self._attempt = 0
+        self._failed_reconnects = 0
         self._polling = False
         self._last_error = ""
         self._lag: int | None = None
@@ -271,6 +272,8 @@ class IndexerFeed:
                 log.warning("indexer error message: %s", message.message[:200])
                 self._last_error = f"indexer: {message.message[:200]}"
             self.state.apply(message)
+            if type(message) is SubaccountsSubscribed:
+                self._failed_reconnects = 0  # this connection works
         except Exception:  # a bug must not take the connection down
             self.internal_errors += 1
             log.exception("feed: failed to handle a message")
@@ -278,6 +281,9 @@ class IndexerFeed:
             self._schedule_resync()
 
     def on_state(self, state: WsState, attempt: int, error: str) -> None:
+        # `attempt` is the session's count, which also counts connections that dropped
+        # soon after opening (for its backoff). Polling waits for reconnects that failed
+        # since the last subaccount snapshot: a connection that delivered one worked.
         now = self._clock()
         if error:
             self._last_error = error
@@ -291,12 +297,13 @@ class IndexerFeed:
         elif state is WsState.RECONNECTING:
             if self._dropped_at is None:
                 self._dropped_at = now
+            if error:  # the session reports each failure once with its reason
+                self._failed_reconnects += 1
             self._send = None
             self.state.connection_lost()
-            if attempt >= self.settings.reconnects_before_polling:
+            if self._failed_reconnects >= self.settings.reconnects_before_polling:
                 self._start_polling()
         self._ws_state = state
-        self._attempt = attempt
         self._publish()
 
     # ----- resync -----------------------------------------------------------------------
@@ -316,6 +323,7 @@ class IndexerFeed:
             reason = self.state.resync_reasons[-1] if self.state.resync_reasons else "?"
             self._last_resync_at = self._clock()
             self.resyncs += 1
+            self.last_resync_reason = reason
             log.info("feed: resync of %s (%s)", self.state.channel_id, reason)
             send = self._send
             if send is not None:
@@ -480,7 +488,7 @@ class IndexerFeed:
             ws_state = WsState.POLLING
         return self._status.with_changes(
             ws_state=ws_state,
-            reconnect_attempt=self._attempt,
+            reconnect_attempt=self._failed_reconnects,
             last_message_at=self._last_message_at,
             messages_per_second=round(self._rate.per_second(now), 1),
             block_height=state.block_height,
