@@ -95,7 +95,7 @@ class FeedLike(Protocol):
     async def run(self) -> None:
         """Connect and keep the AccountState up to date until cancelled."""
 
-    def subscribe_status(
+    def on_status(
         self, listener: Callable[[ConnectionStatus], None]
     ) -> Callable[[], None]:
         """Call `listener` with every new ConnectionStatus; returns an unsubscribe."""
@@ -130,6 +130,8 @@ class AppParts:
     flush_interval: float = 0.1  # seconds between UI updates from the state
     tick_interval: float = 0.5  # status bar ages, countdowns, stale detection
     reconcile_at_start: bool = True
+    # Why there is no controller although the account could sign (e.g. node unreachable).
+    trading_off_reason: str | None = None
     # Tests and screenshots: no timers, no blinking cursor, no feed worker surprises.
     deterministic: bool = False
 
@@ -253,10 +255,9 @@ class DydxApp(App[None]):
     # ----------------------------------------------------------------- layout
 
     def compose(self) -> ComposeResult:
-        credentials = self.config.credentials
         yield AccountHeader(
             self.config.network, self.config.address, self.config.subaccount_number,
-            credentials.reason if credentials.read_only else None,
+            self.trading_disabled_reason(), read_only=self.config.read_only,
         )
         yield Tabs(
             Tab("1 Orders", id="tab-orders"),
@@ -289,10 +290,12 @@ class DydxApp(App[None]):
         self.screen.set_class(self.config.read_only, "-read-only")
         self._unsubscribe.append(self.state.subscribe(self._changes.add))
         self.refresh_everything()
-        if not self.parts.deterministic:
-            self.set_interval(self.parts.flush_interval, self.flush_changes)
-            self.set_interval(self.parts.tick_interval, self.tick)
+        self.set_interval(self.parts.flush_interval, self.flush_changes)
+        self.set_interval(self.parts.tick_interval, self.tick)
         self.query_one(OrdersTable).focus()
+        reason = self.trading_disabled_reason()
+        if reason:
+            self.notify(reason, title="Trading keys disabled", severity="warning", timeout=15)
         if self.config.is_mainnet:
             self.open_mainnet_confirmation()
         else:
@@ -311,7 +314,7 @@ class DydxApp(App[None]):
     def start_live(self) -> None:
         """Start the feed and the start-up reconciliation (after mainnet confirmation)."""
         if self.feed is not None:
-            self._unsubscribe.append(self.feed.subscribe_status(self._status_from_feed))
+            self._unsubscribe.append(self.feed.on_status(self._status_from_feed))
             self.run_worker(self._run_feed(), name="feed", group="feed", exclusive=True,
                             exit_on_error=False)
         if self.controller is not None and self.parts.reconcile_at_start:
@@ -601,7 +604,7 @@ class DydxApp(App[None]):
         if self.config.read_only:
             return self.config.credentials.reason or "read-only mode"
         if self.controller is None:
-            return "no order controller"
+            return self.parts.trading_off_reason or "no order controller"
         return None
 
     # --------------------------------------- where the screens plug in

@@ -1,4 +1,4 @@
-"""The `dydx-tui` command: the TUI (not built yet) and `dydx-tui sim`, the standalone devnet.
+"""The `dydx-tui` command: the TUI (no command) and `dydx-tui sim`, the standalone devnet.
 
 Kept thin: parsing here, the work in tui_app.devnet.node and tui_app.logging_setup. The TUI
 and Textual must be imported lazily, inside the command that needs them, so that `sim`
@@ -56,6 +56,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="A keyboard-driven terminal trading app for dYdX v4.",
     )
     parser.add_argument("--version", action="version", version=f"dydx-tui {__version__}")
+    # The TUI's options (no command): network, config file and order store.
+    from tui_app.config import add_config_arguments
+
+    add_config_arguments(parser, non_interactive=False)
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        default=None,
+        help="order metadata store (default: one file per network in the XDG data dir)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sim = commands.add_parser(
@@ -138,11 +148,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "sim":
         return run_sim(args)
-    print(
-        "dydx-tui: the terminal UI is not built yet.\n"
-        "Run the local devnet with:  dydx-tui sim   (dydx-tui sim --help for its options)"
-    )
-    return 0
+    return run_tui_command(args)
+
+
+def run_tui_command(args: argparse.Namespace) -> int:
+    """The TUI: on `local` with nothing listening, the embedded devnet and demo account."""
+    from tui_app.config import STARTUP_ERRORS, config_from_args
+
+    try:
+        config = config_from_args(args)
+    except STARTUP_ERRORS as exc:
+        print(f"dydx-tui: {exc}", file=sys.stderr)
+        return 2
+    # Logs go to a file: anything on stderr would draw over the TUI.
+    log_target = configure_logging(config.settings.log_level, config.paths.log_file)
+    log.info("dydx-tui %s starting the TUI on %s (logs: %s)", __version__, config.network,
+             log_target)
+    from tui_app.launch import run_tui
+
+    try:
+        return run_tui(config, args.db)
+    except Exception as exc:  # startup failed before the app ran (devnet, store, node)
+        log.exception("the TUI could not start")
+        print(f"dydx-tui: error: {exc}", file=sys.stderr)
+        return 1
 
 
 def run_sim(args: argparse.Namespace) -> int:

@@ -29,20 +29,22 @@ class NetworkBadge(Static):
 
 class AccountHeader(Horizontal):
     def __init__(self, network: str, address: str, subaccount: int,
-                 read_only_reason: str | None) -> None:
+                 trading_off_reason: str | None, *, read_only: bool = False) -> None:
         super().__init__(id="header")
         self._network = network
         self._address = address
         self._subaccount = subaccount
-        self._read_only_reason = read_only_reason
+        self._trading_off_reason = trading_off_reason
+        self._read_only = read_only
 
     def compose(self) -> ComposeResult:
         yield NetworkBadge(self._network)
         yield Static(self._account_text(), id="header-account", markup=False)
         yield Static("", id="header-balances", markup=False)
-        if self._read_only_reason:
-            badge = Static("READ-ONLY", id="read-only-badge", markup=False)
-            badge.tooltip = self._read_only_reason
+        if self._trading_off_reason:
+            label = "READ-ONLY" if self._read_only else "TRADING OFF"
+            badge = Static(label, id="read-only-badge", markup=False)
+            badge.tooltip = self._trading_off_reason
             yield badge
 
     def _account_text(self) -> str:

@@ -1,0 +1,175 @@
+"""Starting the TUI for real: devnet (local, when nothing answers), feed, store, node,
+controller, then the app from `tui_app.app.build_app`.
+
+Kept apart from the CLI's parsing and from the app: this module wires the real parts
+together and closes them in reverse order on the way out. Textual is imported only inside
+`run_tui`, so importing this module loads no UI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import logging
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+log = logging.getLogger(__name__)
+
+PROBE_TIMEOUT = 0.5
+
+
+@dataclass
+class LiveParts:
+    """What `open_parts` opened; everything here is closed when its context ends."""
+
+    config: Any  # ResolvedConfig
+    state: Any  # AccountState
+    feed: Any  # IndexerFeed
+    controller: Any = None  # OrderController, None when trading is off
+    store_path: Path | None = None
+    trading_off_reason: str | None = None
+
+
+def _host_port(url_or_addr: str) -> tuple[str, int]:
+    if "://" in url_or_addr:
+        parts = urlsplit(url_or_addr)
+        return parts.hostname or "127.0.0.1", parts.port or 80
+    host, _, port = url_or_addr.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=PROBE_TIMEOUT):
+            return True
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def embedded_devnet(config: Any):
+    """On `local`, start the devnet in-process when nothing answers on its ports (and
+    stop it on exit); when a devnet (or a real localnet) already listens, use that."""
+    if config.network != "local":
+        yield None
+        return
+    endpoints = config.endpoints
+    targets = [_host_port(endpoints.grpc_addr), _host_port(endpoints.rest_url),
+               _host_port(endpoints.ws_url)]
+    if any(_answers(host, port) for host, port in targets):
+        log.info("local endpoints answer: using the running devnet")
+        yield None
+        return
+    if importlib.util.find_spec("tui_app.feed.embedded") is not None:
+        from tui_app.feed import embedded  # the feed's own helper, once it exists
+
+        with embedded.embedded_devnet(config) as devnet:  # type: ignore[attr-defined]
+            yield devnet
+        return
+    from tui_app.devnet.node import Devnet, DevnetConfig
+
+    (host, grpc_port), (_, rest_port), (_, ws_port) = targets
+    devnet = Devnet(DevnetConfig(host=host, grpc_port=grpc_port, rest_port=rest_port,
+                                 ws_port=ws_port))
+    log.info("starting the embedded devnet on %s", host)
+    devnet.start_sync()
+    try:
+        yield devnet
+    finally:
+        devnet.stop_sync()
+
+
+@contextlib.asynccontextmanager
+async def open_parts(config: Any, db: Path | None = None) -> AsyncIterator[LiveParts]:
+    """Open the feed and, when the account can sign, the store, node and controller."""
+    from tui_app.feed.feed import IndexerFeed
+    from tui_app.state import AccountState
+
+    # dydx_v4_client warns about its own LOCAL constant's URL when imported.
+    logging.getLogger("dydx_v4_client.network").setLevel(logging.ERROR)
+    state = AccountState(config.address, config.subaccount_number)
+    parts = LiveParts(config=config, state=state, feed=None)
+    async with contextlib.AsyncExitStack() as stack:
+        gateway = None
+        if config.read_only:
+            parts.trading_off_reason = config.credentials.reason or "read-only"
+        else:
+            try:
+                parts.store_path = db or config.paths.db_path
+                store = await _open_store(parts.store_path)
+                stack.push_async_callback(store.close)
+                gateway = await _connect(config)
+                stack.push_async_callback(gateway.close)
+                parts.controller = _controller(config, store, gateway, state)
+            except Exception as exc:  # the UI still shows the account; trading is off
+                log.warning("trading is off: %s", exc)
+                parts.trading_off_reason = f"trading is off: {exc}"
+        node_height = gateway.latest_block_height if gateway is not None else None
+        parts.feed = IndexerFeed.from_config(config, state, node_height=node_height)
+        yield parts
+
+
+async def _open_store(path: Path) -> Any:
+    from tui_app.store import OrderStore
+
+    return await OrderStore.open(path)
+
+
+async def _connect(config: Any) -> Any:
+    from tui_app.chain.gateway import GatewayConfig, NodeGateway
+
+    gateway_config = GatewayConfig(
+        target=config.endpoints.grpc_addr,
+        chain_id=config.chain_id,
+        secure=config.tls,
+        address=config.address,
+        call_timeout=config.settings.trading.node_timeout_seconds,
+    )
+    # verify_chain_id: the node's chain must be the chosen network's before any signing.
+    return await NodeGateway.connect(
+        gateway_config, config.credentials.mnemonic, verify_chain_id=True
+    )
+
+
+def _controller(config: Any, store: Any, gateway: Any, state: Any) -> Any:
+    from tui_app.controller.controller import OrderController
+    from tui_app.controller.indexer import RestIndexerReader
+    from tui_app.controller.markets import IndexerMarkets
+    from tui_app.controller.settings import ControllerSettings
+    from tui_app.feed.rest_poller import RestPoller
+
+    feed_settings = config.settings.feed
+    reader = RestIndexerReader(RestPoller(
+        config.endpoints.rest_url, config.address, config.subaccount_number,
+        timeout=feed_settings.rest_timeout_seconds, max_retries=feed_settings.rest_max_retries,
+    ))
+    return OrderController(
+        store=store, gateway=gateway, indexer=reader, markets=IndexerMarkets(reader),
+        settings=ControllerSettings.from_config(config), live=state,
+    )
+
+
+def run_tui(config: Any, db: str | None = None) -> int:
+    """Run the TUI until the trader quits; returns the process exit code."""
+    store_path = Path(db).expanduser() if db else None
+    with embedded_devnet(config):
+        return asyncio.run(_run_app(config, store_path))
+
+
+async def _run_app(config: Any, db: Path | None) -> int:
+    from tui_app.app import AppParts, build_app
+
+    async with open_parts(config, db) as parts:
+        app = build_app(AppParts(
+            config=config, state=parts.state, feed=parts.feed, controller=parts.controller,
+            store_path=parts.store_path, trading_off_reason=parts.trading_off_reason,
+        ))
+        await app.run_async()
+        # A crashed Textual app would exit 0 unless we pass its code on.
+        return app.return_code or 0
