@@ -29,8 +29,29 @@ from tui_app.state import TrackedOrder
 
 class CancelAllController(Protocol):
     async def cancel_all(
-        self, scope: CancelScope, on_progress: Callable[[int, int], Any] | None = None
+        self, scope: CancelScope, on_progress: Callable[..., Any] | None = None
     ) -> CancelAllReport: ...
+
+
+class ProgressCounter:
+    """Turns the controller's progress calls into (done, total, outcome).
+
+    The OrderController calls `on_progress(outcome)` once per order; a simpler controller
+    may call `on_progress(done, total)`. Both are understood. `expected` is the count the
+    confirmation showed; the controller (reading its store) may find a few more.
+    """
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.done = 0
+
+    def __call__(self, *args: Any) -> tuple[int, int, CancelOutcome | None]:
+        if args and isinstance(args[0], CancelOutcome):
+            self.done += 1
+            return self.done, max(self.expected, self.done), args[0]
+        done, total = int(args[0]), int(args[1])
+        self.done = done
+        return done, total, None
 
 
 def in_scope(order: TrackedOrder, scope: CancelScope) -> bool:
@@ -136,10 +157,19 @@ class CancelAllScreen(ModalScreen[CancelAllReport | None]):
     class Progress(Message):
         """Posted by the controller's progress callback (thread-safe)."""
 
-        def __init__(self, done: int, total: int) -> None:
+        def __init__(self, done: int, total: int, outcome: CancelOutcome | None) -> None:
             super().__init__()
             self.done = done
             self.total = total
+            self.outcome = outcome
+
+    class Finished(Message):
+        """The controller returned (or raised); after every Progress in the queue."""
+
+        def __init__(self, report: CancelAllReport | None, error: str | None) -> None:
+            super().__init__()
+            self.report = report
+            self.error = error
 
     def __init__(
         self,
@@ -160,6 +190,7 @@ class CancelAllScreen(ModalScreen[CancelAllReport | None]):
         self.report: CancelAllReport | None = None
         self.error: str | None = None
         self.last_scope: CancelScope | None = None
+        self.streamed: set[str] = set()  # outcomes already posted as they came
 
     # ---- layout
 
@@ -244,6 +275,7 @@ class CancelAllScreen(ModalScreen[CancelAllReport | None]):
     def _start(self, scope: CancelScope) -> None:
         self.phase = "running"
         self.last_scope = scope
+        self.streamed.clear()
         self.error = None
         targets = [o for o in self.orders if in_scope(o, scope)]
         for order in targets:
@@ -257,34 +289,44 @@ class CancelAllScreen(ModalScreen[CancelAllReport | None]):
         bar.update(total=len(targets) or None, progress=0)
         self._set_status(f"Cancelling... 0/{len(targets)}")
         self.refresh_bindings()
-        self.run_cancel_all(scope)
+        self.run_cancel_all(scope, len(targets))
 
     @work(exclusive=True, group="cancel_all", exit_on_error=False)
-    async def run_cancel_all(self, scope: CancelScope) -> None:
-        def progress(done: int, total: int) -> None:
-            self.post_message(self.Progress(done, total))  # safe from any thread
+    async def run_cancel_all(self, scope: CancelScope, expected: int) -> None:
+        counter = ProgressCounter(expected)
+
+        def progress(*args: Any) -> None:
+            self.post_message(self.Progress(*counter(*args)))  # safe from any thread
 
         try:
             report = await self.controller.cancel_all(scope, on_progress=progress)
         except ControllerError as error:
-            self._finish(None, str(error))
+            self.post_message(self.Finished(None, str(error)))
         except Exception as error:  # a bug must not leave the screen stuck in "running"
             self.log.error("cancel_all failed", error)
-            self._finish(None, f"unexpected error: {type(error).__name__}: {error}")
+            self.post_message(
+                self.Finished(None, f"unexpected error: {type(error).__name__}: {error}")
+            )
         else:
-            self._finish(report, None)
+            self.post_message(self.Finished(report, None))
 
     def on_cancel_all_screen_progress(self, message: Progress) -> None:
+        if message.outcome is not None:
+            # The row shows each order's honest state as soon as it is known.
+            self.app.post_message(CancelFinished(message.outcome))
+            self.streamed.add(message.outcome.order_id)
         if self.phase != "running":
             return
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=message.total or None, progress=message.done)
         self._set_status(f"Cancelling... {message.done}/{message.total}")
 
-    def _finish(self, report: CancelAllReport | None, error: str | None) -> None:
+    def on_cancel_all_screen_finished(self, message: Finished) -> None:
+        report, error = message.report, message.error
         if report is not None:
             for outcome in report.outcomes:
-                self.app.post_message(CancelFinished(outcome))
+                if outcome.order_id not in self.streamed:
+                    self.app.post_message(CancelFinished(outcome))
             self.report = report if self.report is None else merge_reports(self.report, report)
         self.error = error
         self.phase = "done"

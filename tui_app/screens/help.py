@@ -15,6 +15,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 DisabledReason = Callable[[str], "str | None"]
+# Textual's own screen keys (tab, shift+tab, copy): the same in every app, not listed.
+TEXTUAL_DEFAULTS = frozenset({"app.focus_next", "app.focus_previous", "screen.copy_text"})
 
 
 @dataclass(frozen=True)
@@ -34,9 +36,11 @@ def help_rows(
     """One row per action (keys that do the same thing joined), in binding order."""
     grouped: dict[tuple[int, str], list[ActiveBinding]] = {}
     for active in bindings.values():
-        if not active.binding.description:
-            continue  # e.g. scrolling keys: not worth a line
-        grouped.setdefault((id(active.node), active.binding.action), []).append(active)
+        binding = active.binding
+        if not binding.description or binding.system or binding.action in TEXTUAL_DEFAULTS:
+            continue  # scrolling keys, tab/shift+tab and such: not worth a line
+        name = binding.id or binding.action
+        grouped.setdefault((id(active.node), name), []).append(active)
     rows = []
     for actives in grouped.values():
         first = actives[0]
@@ -67,7 +71,7 @@ class HelpScreen(ModalScreen[None]):
         background: $surface; padding: 0 1;
     }
     HelpScreen #help-title { text-style: bold; height: 1; }
-    HelpScreen #help-hint { color: $text-muted; height: 1; }
+    HelpScreen #help-hint { color: $text-muted; height: auto; }
     """
 
     BINDINGS = [
@@ -84,7 +88,10 @@ class HelpScreen(ModalScreen[None]):
         if bindings is None:
             bindings = self.app.screen.active_bindings
         if disabled_reason is None:
-            disabled_reason = getattr(self.app, "trading_disabled_reason", None)
+            # The app shell's `trading_disabled_reason()` (read-only mode and such).
+            app_reason = getattr(self.app, "trading_disabled_reason", None)
+            if app_reason is not None:
+                disabled_reason = lambda _action: app_reason()  # noqa: E731
         self.rows = help_rows(bindings, self.app.get_key_display, disabled_reason)
 
     def compose(self) -> ComposeResult:
@@ -92,8 +99,8 @@ class HelpScreen(ModalScreen[None]):
             yield Static("Keys", id="help-title")
             with VerticalScroll(id="help-body"):
                 yield Static(self._table(), id="help-table")
-            yield Static("Esc closes. Keys are rebindable in the config (keymap).",
-                         id="help-hint")
+            yield Static("Esc closes. ctrl+p: command palette. Keys are rebindable in the "
+                         "config (keys:).", id="help-hint", markup=False)
 
     def _table(self) -> Table:
         table = Table(box=None, expand=True, show_header=True, header_style="bold",

@@ -35,8 +35,11 @@ class MainnetConfirmScreen(Screen[bool]):
         Binding("escape", "quit_app", "Quit", id="mainnet.quit", tooltip="Leave without trading"),
     ]
 
-    def __init__(self, address: str | None = None, *, read_only: bool = False) -> None:
+    def __init__(
+        self, network: str = NETWORK_NAME, *, address: str | None = None, read_only: bool = False
+    ) -> None:
         super().__init__()
+        self.network = network  # shown only; the word to type is always "mainnet"
         self.address = address
         self.read_only = read_only
 
@@ -56,6 +59,10 @@ class MainnetConfirmScreen(Screen[bool]):
             yield Static("Locked", id="lock")
 
     def on_mount(self) -> None:
+        if getattr(self.app, "cursor_blink", True) is False:
+            # The app's deterministic mode (tests, screenshots): a steady cursor.
+            for field_ in self.query(Input):
+                field_.cursor_blink = False
         self.query_one(Input).focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:

@@ -360,6 +360,10 @@ class OrderFormScreen(ModalScreen[PlaceRequest | None]):
             yield Static("", id=f"{widget.id}-reason", classes="reason", markup=False)
 
     def on_mount(self) -> None:
+        if getattr(self.app, "cursor_blink", True) is False:
+            # The app's deterministic mode (tests, screenshots): a steady cursor.
+            for field_ in self.query(Input):
+                field_.cursor_blink = False
         self.query_one("#size", Input).focus()
         self.revalidate()
 

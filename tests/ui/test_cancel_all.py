@@ -1,0 +1,174 @@
+"""Cancel-all: the scope reaches the controller, progress shows n/N, the failed can be
+retried, and every order's outcome is posted for the orders table."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.ui.fakes import FakeController, open_orders
+from tests.ui.host import ScreenHost
+from tui_app.controller.errors import NetworkError
+from tui_app.controller.requests import CancelAllReport, CancelResult, CancelScope
+from tui_app.messages import CancelFinished, CancelRequested
+from tui_app.screens.cancel_all import CancelAllScreen, ProgressCounter, scope_summary
+
+ORDERS = open_orders()
+IDS = [o.id for o in ORDERS]
+
+
+def setup(**screen_args) -> tuple[ScreenHost, FakeController]:
+    controller = FakeController()
+    controller.orders = ORDERS
+    app = ScreenHost(lambda: CancelAllScreen(ORDERS, controller, **screen_args))
+    return app, controller
+
+
+def text(app: ScreenHost, selector: str) -> str:
+    return str(app.screen.query_one(selector).render())
+
+
+def test_the_summary_names_the_count_per_market():
+    count, summary = scope_summary(ORDERS, CancelScope())
+    assert count == 5
+    assert "Cancel 5 orders in 2 markets" in summary
+    assert "BTC-USD        2   (1 buy, 1 sell)" in summary
+    assert "ETH-USD        3   (2 buy, 1 sell)" in summary
+    assert scope_summary(ORDERS, CancelScope(market="SOL-USD"))[0] == 0
+
+
+def test_progress_counter_understands_both_callback_styles():
+    counter = ProgressCounter(expected=2)
+    assert counter(3, 7) == (3, 7, None)  # (done, total)
+    counter = ProgressCounter(expected=2)
+    outcome = FakeController()._outcome(IDS[0])
+    assert counter(outcome) == (1, 2, outcome)  # one outcome per call (OrderController)
+    counter(outcome)
+    assert counter(outcome)[:2] == (3, 3)  # more than expected: total follows
+
+
+async def test_market_in_focus_scope_reaches_the_controller():
+    app, controller = setup(focus_market="ETH-USD")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("down")  # All -> Market in focus: ETH-USD (3)
+        await pilot.pause()
+        assert "Cancel 3 orders in 1 market" in text(app, "#summary")
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert controller.calls == [("cancel_all", CancelScope(market="ETH-USD"))]
+        assert "Done: 3 orders: 3 cancelled" in text(app, "#status")
+        await pilot.press("escape")
+        await pilot.pause()
+    assert isinstance(app.result, CancelAllReport)
+    assert {o.order_id for o in app.result.outcomes} == set(IDS[:3])
+
+
+async def test_side_and_filter_scopes():
+    app, controller = setup(filter_ids=IDS[3:])
+    async with app.run_test(size=(80, 24)) as pilot:
+        # All, Buy only, Sell only, Current filter (no market in focus given)
+        await pilot.press("down", "down", "y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert controller.calls[-1] == ("cancel_all", CancelScope(side="SELL"))
+    app, controller = setup(filter_ids=IDS[3:])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("up", "y")  # wraps to the last option: the current filter
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert controller.calls[-1] == ("cancel_all", CancelScope(order_ids=frozenset(IDS[3:])))
+
+
+async def test_live_progress_and_no_escape_while_running():
+    app, controller = setup()
+    controller.steps = asyncio.Queue()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("y")
+        await pilot.pause()
+        assert text(app, "#status") == "Cancelling... 0/5"
+        for done in (1, 2):
+            controller.steps.put_nowait(None)
+            await pilot.pause(0.05)
+            assert text(app, "#status") == f"Cancelling... {done}/5"
+        assert app.screen.query_one("#progress").progress == 2
+        await pilot.press("escape")  # refused while the cancels are in flight
+        await pilot.pause()
+        assert not app.dismissed
+        for _ in range(3):
+            controller.steps.put_nowait(None)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert text(app, "#status").startswith("Done: 5 orders")
+
+
+async def test_retry_the_failed_sends_only_those_and_merges_the_report():
+    app, controller = setup()
+    controller.fail_first_time = {IDS[1], IDS[4]}
+    controller.cancel_results = {IDS[0]: CancelResult.BEST_EFFORT}
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        status = text(app, "#status")
+        assert "2 failed or unknown" in status and "1 best-effort (15 blk)" in status
+        assert str(app.screen.query_one("#retry").label) == "Retry the failed (2) (r)"
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert controller.calls[-1] == (
+            "cancel_all", CancelScope(order_ids=frozenset({IDS[1], IDS[4]}))
+        )
+        assert "failed" not in text(app, "#status")
+        assert app.screen.query_one("#retry").has_class("-hidden")
+        await pilot.press("escape")
+        await pilot.pause()
+    report = app.result
+    assert [o.order_id for o in report.outcomes] == sorted(IDS)
+    assert report.failed == ()
+    assert report.count(CancelResult.BEST_EFFORT) == 1
+
+
+async def test_rows_learn_each_outcome_through_messages():
+    app, controller = setup()
+    controller.cancel_results = {IDS[0]: CancelResult.BEST_EFFORT}
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    requested = [m.order_id for m in app.cancel_messages if isinstance(m, CancelRequested)]
+    finished = {m.order_id: m.label for m in app.cancel_messages
+                if isinstance(m, CancelFinished)}
+    assert sorted(requested) == sorted(IDS)
+    assert finished[IDS[0]] == "best-effort (15 blk)"
+    assert finished[IDS[2]] == "cancelled"
+    assert len(finished) == 5
+
+
+async def test_a_controller_error_is_shown_and_can_be_retried():
+    app, controller = setup()
+    controller.cancel_all_error = NetworkError("the node did not answer: try again")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "✗ the node did not answer: try again" in text(app, "#status")
+        await pilot.press("r")  # the whole scope again
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert controller.calls == [("cancel_all", CancelScope())] * 2
+        assert "Done: 5 orders: 5 cancelled" in text(app, "#status")
+
+
+async def test_counts_style_progress_also_shows_n_of_n():
+    app, controller = setup()
+    controller.progress_style = "counts"
+    controller.steps = asyncio.Queue()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("y")
+        controller.steps.put_nowait(None)
+        await pilot.pause(0.05)
+        assert text(app, "#status") == "Cancelling... 1/5"
+        for _ in range(4):
+            controller.steps.put_nowait(None)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
