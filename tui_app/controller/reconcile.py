@@ -101,7 +101,7 @@ class Reconciler:
 
     async def _settle(self, row: OrderRecord, order: IndexerOrder | None, block: BlockInfo) -> None:
         if order is not None:
-            await self._apply_indexer(row, order)
+            await self._apply_indexer(row, order, block)
         elif is_expired(row, block) and row.status in (S.PENDING, S.UNKNOWN):
             await self._set(row, S.REJECTED, "never seen by the indexer; its good-til passed")
         elif row.status is S.PENDING and not row.is_short_term:
@@ -109,8 +109,17 @@ class Reconciler:
             if age > timedelta(seconds=self.c.settings.confirm_grace_seconds):
                 await self._set(row, S.REJECTED, f"never seen by the indexer in {age.seconds} s")
 
-    async def _apply_indexer(self, row: OrderRecord, order: IndexerOrder) -> None:
+    async def _apply_indexer(self, row: OrderRecord, order: IndexerOrder, block: BlockInfo) -> None:
         target = indexer_status_to_store(order)
+        if (
+            target is S.CANCELLED
+            and not order.removal_reason
+            and row.status in (S.ACTIVE, S.PENDING, S.UNKNOWN)
+            and is_expired(row, block)
+        ):
+            # The indexer's short shape for a short-term order gives no reason; we never
+            # sent a cancel and its good-til passed: it expired.
+            target = S.EXPIRED
         if target is S.UNKNOWN or target is row.status:
             return
         if target is S.ACTIVE:

@@ -1,0 +1,1 @@
+"""Subcommands of `dydx-tui` other than the TUI itself (no UI imports here)."""
