@@ -76,6 +76,8 @@ class MessageIdTracker:
 
     def _gap(self, received: int, missing: range | set[int]) -> MessageGap:
         first = tuple(sorted(missing)[:10]) if isinstance(missing, set) else tuple(missing[:10])
-        gap = MessageGap(self.connection_id or "", received, first, len(missing))
+        # len() of a range over 2**63 ids raises OverflowError (a fuzzed message_id did it).
+        count = len(missing) if isinstance(missing, set) else missing.stop - missing.start
+        gap = MessageGap(self.connection_id or "", received, first, count)
         self._holes.clear()
         return gap
