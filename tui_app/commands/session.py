@@ -79,6 +79,7 @@ async def open_session(args: Any, *, trading: bool) -> AsyncIterator[Session]:
         session.gateway = await _connect(config)
         stack.push_async_callback(session.gateway.close)
         session.controller = _controller(session, config)
+        log.info("session ready: %s, store %s", config.network, session.store.path)
         yield session
 
 

@@ -96,6 +96,7 @@ class CancelAll:
                 for r in todo
             ],
         )  # fmt: skip
+        log.info("cancel-all: %d orders recorded as cancel_pending; sending", len(todo))
         await c._before_send("cancel_all", [r.order_id for r in todo])
         short = [r for r in todo if r.is_short_term]
         stateful = [r for r in todo if not r.is_short_term]

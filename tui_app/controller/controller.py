@@ -183,6 +183,7 @@ class OrderController:
             good_til_block_time=good_til_block_time,
         )
         message = build_order(spec)
+        log.info("order %s recorded as pending; broadcasting", record.order_id)
         await self._before_send("place", [record.order_id])
         return await self._broadcast_place(record, message)
 
