@@ -46,6 +46,7 @@ from tui_app.controller.requests import (
     ReconcileSummary,
 )
 from tui_app.feed.status import ConnectionStatus
+from tui_app.messages import CancelFinished, CancelRequested
 from tui_app.state import (
     AccountState,
     BalanceChanged,
@@ -290,6 +291,8 @@ class DydxApp(App[None]):
         self.screen.set_class(self.config.read_only, "-read-only")
         self._unsubscribe.append(self.state.subscribe(self._changes.add))
         self.refresh_everything()
+        for table in self.query(KeyedTable):
+            table.move_cursor(row=0, animate=False)  # start at the top, not where sorting left it
         self.set_interval(self.parts.flush_interval, self.flush_changes)
         self.set_interval(self.parts.tick_interval, self.tick)
         self.query_one(OrdersTable).focus()
@@ -335,6 +338,11 @@ class DydxApp(App[None]):
 
     # ---------------------------------------------------------- live updates
 
+    @property
+    def _main_mounted(self) -> bool:
+        # Timers may fire once more while the app shuts down and its widgets are gone.
+        return bool(self.query(StatusBar))
+
     def flush_changes(self) -> None:
         """Post what changed since the last flush (called on a fixed interval)."""
         changes = self._changes.drain()
@@ -343,6 +351,8 @@ class DydxApp(App[None]):
 
     def tick(self) -> None:
         """Periodic: ages, block countdowns and staleness move with the clock."""
+        if not self._main_mounted:
+            return
         self._refresh_status_bar()
         with self.batch_update():
             self.query_one(OrdersTable).refresh_orders(
@@ -350,6 +360,8 @@ class DydxApp(App[None]):
             )
 
     def on_account_updated(self, message: AccountUpdated) -> None:
+        if not self._main_mounted:
+            return
         changes = message.changes
         if changes.reset:
             self.refresh_everything()
@@ -397,6 +409,8 @@ class DydxApp(App[None]):
             self._refresh_status_bar()
 
     def _refresh_status_bar(self) -> None:
+        if not self._main_mounted:
+            return
         self.query_one(StatusBar).show(
             describe(
                 self.connection, self.clock.now(), self.clock.monotonic(),
@@ -435,7 +449,7 @@ class DydxApp(App[None]):
     def _tab_activated(self, event: Tabs.TabActivated) -> None:
         self.active_tab = (event.tab.id or "tab-orders").removeprefix("tab-")
         self._apply_layout()
-        self.table_in_view().focus()
+        self._tab_table(self.active_tab).focus()
 
     def _apply_layout(self) -> None:
         panes = self.query_one("#panes")
@@ -615,26 +629,70 @@ class DydxApp(App[None]):
         self.run_cancel(order_id)
 
     def open_cancel_all(self, market: str | None) -> None:
-        """`C`: the confirmation screen (count per market, scope) goes here."""
-        self.notify("Cancel-all confirmation: not available yet.", severity="warning")
+        """`C`: confirmation with the count per market and a scope, then n/N progress and
+        "retry the failed" (the screen runs the controller in its worker)."""
+        from tui_app.screens.cancel_all import CancelAllScreen
+
+        if self.controller is None:
+            return
+        orders_table = self.query_one(OrdersTable)
+        filter_ids = None
+        if orders_table.filter_text:  # the rows the trader is looking at
+            filter_ids = [k for k in orders_table.keys if (o := self.state.order(k))
+                          and o.status.is_live]
+        screen = CancelAllScreen(self.state.open_orders(), self.controller,
+                                 focus_market=market, filter_ids=filter_ids)
+        self.push_screen(screen, self._cancel_all_done)
+
+    def _cancel_all_done(self, report: CancelAllReport | None) -> None:
+        if report is not None and report.outcomes:
+            failed = bool(report.failed)
+            self.notify(summarize(report), title="Cancel all", markup=False,
+                        severity="warning" if failed else "information")
 
     def open_new_order(self, market: str | None) -> None:
-        self.notify("Order form: not available yet.", severity="warning")
+        from tui_app.screens.order_form import OrderFormScreen
+
+        positions = {m: p.signed_size for m, p in self.state.positions.items()}
+        screen = OrderFormScreen(self.state.markets, market=market,
+                                 free_collateral=self.state.free_collateral,
+                                 positions=positions)
+        self.push_screen(screen, lambda request: request and self.run_place(request))
 
     def open_close_position(self, market: str) -> None:
-        self.notify("Close-position confirmation: not available yet.", severity="warning")
+        from tui_app.screens.confirm import ConfirmScreen
+
+        view = self.state.position_view(market)
+        if view is None:
+            self.notify(f"No open {market} position.", severity="warning")
+            return
+        body = (f"{view.side} {abs(view.size)} {market}, entry {view.entry_price}, "
+                f"oracle {view.oracle_price}, unrealized PnL {view.unrealized_pnl}.\n"
+                "Sends a reduce-only IOC market order for the whole position.")
+        self.push_screen(
+            ConfirmScreen(f"Close the {market} position?", body, "Close position"),
+            lambda ok: ok and self.run_close_position(market),
+        )
 
     def open_order_details(self, order_id: str) -> None:
+        from tui_app.screens.order_detail import OrderDetailScreen
+
         order = self.state.order(order_id)
-        if order is not None:
-            self.notify(f"{order.ticker} {order.data.side} {order.data.size} @ "
-                        f"{order.data.price}: {order.status.value} (id {order_id})",
-                        title="Order")
+        if order is None:
+            return
+        fills = [f for f in self.state.fills() if f.order_id == order_id]
+        store = getattr(self.controller, "store", None)  # OrderController's OrderStore
+
+        async def load() -> tuple[Any, Any]:
+            return await store.find(order_id), await store.audit_log(order_id)
+
+        self.push_screen(OrderDetailScreen(order, fills, block_height=self.state.block_height,
+                                           loader=load if store is not None else None))
 
     def open_help(self) -> None:
-        lines = [f"{b.key:>6}  {b.description}" for b in self.BINDINGS
-                 if isinstance(b, Binding) and b.show]
-        self.notify("\n".join(lines), title="Keys", timeout=10)
+        from tui_app.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())  # built now: lists the main screen's active keys
 
     def open_quit_confirmation(self) -> None:
         """`q` while an action is in flight: a second `q` within 3 s quits."""
@@ -655,7 +713,9 @@ class DydxApp(App[None]):
             # Fail safe: never run on mainnet without the typed confirmation.
             self.exit(return_code=2, message="mainnet confirmation screen missing: refusing")
             return
-        self.push_screen(MainnetConfirmScreen(self.config.network), self._mainnet_answered)
+        screen = MainnetConfirmScreen(self.config.network, address=self.config.address,
+                                      read_only=self.config.read_only)
+        self.push_screen(screen, self._mainnet_answered)
 
     def _mainnet_answered(self, confirmed: bool | None) -> None:
         if confirmed:
@@ -775,6 +835,13 @@ class DydxApp(App[None]):
 
     def _note_cancel_outcome(self, outcome: CancelOutcome) -> None:
         self.set_order_note(outcome.order_id, CANCEL_NOTES.get(outcome.result))
+
+    # Screens (cancel-all) and workers report cancels with these messages.
+    def on_cancel_requested(self, message: CancelRequested) -> None:
+        self.set_order_note(message.order_id, "cancel sent")
+
+    def on_cancel_finished(self, message: CancelFinished) -> None:
+        self._note_cancel_outcome(message.outcome)
 
     # ----------------------------------------------------------- commands
 
