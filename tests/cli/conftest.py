@@ -24,7 +24,7 @@ class SimProcess:
         self.stderr_path = tmp_path / "sim-stderr.txt"
         env = dict(os.environ, XDG_STATE_HOME=str(tmp_path / "state"))
         args = [sys.executable, "-m", "tui_app", "sim", "--grpc-port", "0", "--rest-port", "0",
-                "--ws-port", "0", "--block-time", "0.5", "--log-file", str(tmp_path / "sim.log"),
+                "--ws-port", "0", "--block-time", "1.0", "--log-file", str(tmp_path / "sim.log"),
                 *extra]  # fmt: skip
         with open(self.stderr_path, "wb") as stderr:
             self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=stderr, env=env)
@@ -72,7 +72,7 @@ class Cli:
     def __init__(self, endpoints: dict, tmp_path: Path, db: Path) -> None:
         self.db = db
         self.config = tmp_path / "config.yaml"
-        # Short-term orders live 20 blocks (10 s at 0.5 s a block): longer than a command.
+        # Short-term orders live 20 blocks (20 s at 1 s a block): longer than a few commands.
         self.config.write_text("network: local\ntrading:\n  short_term_blocks: 20\n")
         self.log_file = tmp_path / "cli.log"
         self.env = dict(

@@ -53,7 +53,7 @@ def audit_rows(db, order_id):
 def test_place_and_cancel_all_in_real_processes(cli, sim):
     """The whole path as a script runs it: each command a fresh `python -m tui_app`."""
     short = place(cli, "BTC-USD", "30100", inline=False)
-    long = place(cli, "ETH-USD", "1100", "--long-term", inline=False)
+    long = place(cli, "ETH-USD", "1100", "--long-term")
     for placed in (short, long):
         rows = audit_rows(cli.db, placed["order_id"])
         assert [r[2] for r in rows] == ["attempt", "accepted"]
@@ -62,7 +62,7 @@ def test_place_and_cancel_all_in_real_processes(cli, sim):
     assert done.code == 0, done.err
     assert "1 best_effort, 1 sent" in done.out
     wait_until(lambda: indexer_open(sim) == [])
-    again = cli("cancel", short["order_id"])
+    again = cli.inline("cancel", short["order_id"])
     assert again.code == 1 and again.err.startswith("dydx-tui cancel: error: order ")
     assert "already cancelled" in again.err and again.err.count("\n") == 1
 
@@ -116,7 +116,7 @@ def test_expired_short_term_order_is_reported_expired_not_sent(cli, tmp_path):
     config = tmp_path / "short.yaml"
     config.write_text("network: local\ntrading:\n  short_term_blocks: 1\n")
     placed = place(cli, "BTC-USD", "30002", "--config", str(config))
-    time.sleep(1.5)  # 3 blocks of 0.5 s: its good-til-block (height + 1) has passed
+    time.sleep(2.5)  # 2.5 blocks of 1 s: its good-til-block (height + 1) has passed
     result = cli.inline("cancel", placed["order_id"])
     assert result.code == 1 and "has already expired" in result.err
     kinds = [(r[1], r[2]) for r in audit_rows(cli.db, placed["order_id"])]

