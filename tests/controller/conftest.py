@@ -79,6 +79,7 @@ async def make_harness(devnet, path, *, before_send=None, **settings) -> Harness
         GatewayConfig(devnet.endpoints.grpc, devnet.endpoints.chain_id, address=ALICE.address,
                       call_timeout=5.0),
         SecretStr(ALICE.mnemonic),
+        prefetch_account=True,
     )  # fmt: skip
     reader = RestIndexerReader(RestPoller(devnet.endpoints.rest_url, ALICE.address, 0))
     fields = dict(owner=ALICE.address, cancel_rate_per_second=1000.0, cancel_burst=1000,

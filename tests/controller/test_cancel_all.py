@@ -165,7 +165,7 @@ async def test_expired_orders_are_not_sent(devnet, tmp_path):
                            before_send=lambda action, ids: sent.append((action, list(ids))))  # fmt: skip
     try:
         request = PlaceRequest("BTC-USD", "BUY", Decimal("0.001"), Decimal("30001"),
-                               good_til_blocks=1)
+                               good_til_blocks=3)
         expiring = (await h.controller.place(request)).order_id
         record = await h.store.get(expiring)
         while await h.gateway.latest_block_height() <= record.good_til_block:

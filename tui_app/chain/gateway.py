@@ -168,9 +168,17 @@ class NodeGateway:
 
     @classmethod
     async def connect(
-        cls, config: GatewayConfig, mnemonic: SecretStr, *, verify_chain_id: bool = True
+        cls,
+        config: GatewayConfig,
+        mnemonic: SecretStr,
+        *,
+        verify_chain_id: bool = True,
+        prefetch_account: bool = False,
     ) -> Self:
-        """Start the worker, derive the key there, and (by default) check the chain id."""
+        """Start the workers, derive the key there, and (by default) check the chain id.
+
+        `prefetch_account`: learn the account number now, so that the first short-term
+        tx is one round trip (the trading commands and the app want that)."""
         if not isinstance(mnemonic, SecretStr):
             # Say nothing about the value: it may be the phrase itself.
             raise TypeError("the mnemonic must be a pydantic SecretStr")
@@ -184,10 +192,20 @@ class NodeGateway:
                 info = await gateway.node_info()
                 if info.chain_id != config.chain_id:
                     raise ChainIdMismatch(config.chain_id, info.chain_id)
+            if prefetch_account:
+                await gateway._prefetch_account_number()
         except BaseException:
             await gateway.close()
             raise
         return gateway
+
+    async def _prefetch_account_number(self) -> None:
+        """Learn the account number now, so the first short-term tx needs no extra round
+        trip. Optional: an account the chain does not know yet is asked again later."""
+        try:
+            await self._run(self._query_account, "account query", self.config.call_timeout)
+        except (NetworkError, NodeError, OutcomeUnknown) as exc:
+            log.info("account number not known yet (%s); asked before the first tx", exc)
 
     async def close(self) -> None:
         if self._worker.running:

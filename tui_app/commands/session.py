@@ -107,7 +107,8 @@ async def _connect(config: Any) -> Any:
     try:
         # verify_chain_id: the node's chain must be the chosen network's, before any signing.
         return await NodeGateway.connect(
-            gateway_config, config.credentials.mnemonic, verify_chain_id=True
+            gateway_config, config.credentials.mnemonic, verify_chain_id=True,
+            prefetch_account=True,
         )
     except GatewayError as exc:
         raise CommandError(f"node {config.endpoints.grpc_addr}: {exc}") from None

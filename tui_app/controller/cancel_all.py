@@ -68,10 +68,10 @@ class CancelAll:
 
     async def run(self) -> CancelAllReport:
         c = self.c
-        targets = await self._targets()
+        # The lists and the height in parallel: each is a round trip to a server.
+        targets, block = await asyncio.gather(self._targets(), c._latest_block())
         if not targets:
             return CancelAllReport(())
-        block = await c._latest_block()
         expired = [r for r in targets if is_expired(r, block)]
         if expired:
             await c._mark_expired(expired, block)

@@ -300,30 +300,23 @@ class OrderStore:
         now = utc_now()
         changes["updated_at"] = _time_text(now)
         assignments = ", ".join(f"{name} = ?" for name in changes)
-        where = "order_id = ?"
-        allowed: tuple[str, ...] = ()
-        if expect is not None:
-            allowed = tuple(OrderStatus(s).value for s in expect)
-            where += f" AND status IN ({', '.join('?' for _ in allowed)})"
-        changed: list[str] = []
+        allowed = tuple(OrderStatus(s).value for s in expect) if expect is not None else None
+        entries = list(audit)
         async with self._transaction() as conn:
-            for order_id in ids:
-                cursor = await conn.execute(
-                    f"UPDATE dydx_order_metadata SET {assignments} WHERE {where}",
-                    (*changes.values(), order_id, *allowed),
-                )
-                if cursor.rowcount:
-                    changed.append(order_id)
-            for entry in audit:
-                await _insert_audit(conn, entry, now)
+            changed = await _existing_ids(conn, ids, allowed)
+            # executemany: one round trip to the database thread, not one per row.
+            await conn.executemany(
+                f"UPDATE dydx_order_metadata SET {assignments} WHERE order_id = ?",
+                [(*changes.values(), order_id) for order_id in changed],
+            )
+            await _insert_audits(conn, entries, now)
         return changed
 
     async def add_audits(self, entries: Iterable[AuditEntry]) -> None:
         """Several audit entries in one transaction."""
+        rows = list(entries)
         async with self._transaction() as conn:
-            now = utc_now()
-            for entry in entries:
-                await _insert_audit(conn, entry, now)
+            await _insert_audits(conn, rows, utc_now())
 
     async def add_audit(self, entry: AuditEntry) -> None:
         async with self._transaction() as conn:
@@ -614,6 +607,47 @@ async def _fetch_order(conn: aiosqlite.Connection, order_id: str) -> OrderRecord
     cursor = await conn.execute(f"{_SELECT_ORDER} WHERE order_id = ?", (order_id,))
     row = await cursor.fetchone()
     return _row_to_order(row) if row else None
+
+
+async def _existing_ids(
+    conn: aiosqlite.Connection, ids: list[str], statuses: tuple[str, ...] | None
+) -> list[str]:
+    """Those of `ids` that exist (in one of `statuses`, if given), in the given order."""
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):  # SQLite's limit on bound parameters
+        chunk = ids[start : start + 500]
+        sql = (
+            "SELECT order_id FROM dydx_order_metadata "
+            f"WHERE order_id IN ({', '.join('?' for _ in chunk)})"
+        )
+        params: list[Any] = list(chunk)
+        if statuses is not None:
+            sql += f" AND status IN ({', '.join('?' for _ in statuses)})"
+            params.extend(statuses)
+        found.update(row[0] for row in await conn.execute_fetchall(sql, params))
+    return [order_id for order_id in ids if order_id in found]
+
+
+async def _insert_audits(
+    conn: aiosqlite.Connection, entries: Sequence[AuditEntry], now: datetime
+) -> None:
+    await conn.executemany(
+        "INSERT INTO order_audit (at, order_id, action, outcome, code, detail, tx_hash)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [_audit_row(entry, now) for entry in entries],
+    )
+
+
+def _audit_row(entry: AuditEntry, now: datetime) -> tuple[Any, ...]:
+    return (
+        _time_text(entry.at or now),
+        entry.order_id,
+        AuditAction(entry.action).value,
+        AuditOutcome(entry.outcome).value,
+        entry.code,
+        entry.detail or "",
+        entry.tx_hash,
+    )
 
 
 async def _insert_audit(conn: aiosqlite.Connection, entry: AuditEntry, now: datetime) -> None:
