@@ -399,7 +399,8 @@ class IndexerFeed:
                 log.exception("feed: REST poll failed")
             self._poll_now.clear()
             try:
-                await asyncio.wait_for(self._poll_now.wait(), timeout=delay)
+                async with asyncio.timeout(delay):  # not wait_for (see ws_session._read)
+                    await self._poll_now.wait()
             except TimeoutError:
                 pass
 

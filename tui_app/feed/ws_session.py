@@ -102,8 +102,12 @@ class WebSocketSession:
             await asyncio.sleep(self.backoff.next_delay())
 
     async def _read(self, ws: ClientConnection, handler: SessionHandler) -> None:
+        silence = self.settings.silence_timeout
         while True:
-            raw = await asyncio.wait_for(ws.recv(), timeout=self.settings.silence_timeout)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation that
+            # lands as a message arrives, and the session then never stops.
+            async with asyncio.timeout(silence):
+                raw = await ws.recv()
             if isinstance(raw, bytes):
                 raw = raw.decode("utf-8", errors="replace")
             handler.on_message(raw)
