@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
 from tui_app import __version__
+from tui_app.commands.status import add_status_command, run_status
 from tui_app.commands.trading import TRADING_COMMANDS, add_trading_commands, run_trading
 from tui_app.devnet.params import DEFAULT_SHORT_BLOCK_WINDOW
 from tui_app.logging_setup import LOG_LEVELS, configure_logging
@@ -132,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--no-traders", action="store_true", help="no synthetic makers and takers")
     _add_logging_arguments(sim, file_help="log file, or - for stderr (default: the XDG state dir)")
     add_trading_commands(commands)
+    add_status_command(commands)
     return parser
 
 
@@ -152,6 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_sim(args)
     if args.command in TRADING_COMMANDS:
         return run_trading(args)
+    if args.command == "status":
+        return run_status(args)
     return run_tui_command(args)
 
 
