@@ -140,8 +140,11 @@ def crash_drill(devnet, cli: Cli, runs: int, seed: int) -> list[str]:
             proc.wait(30)
             outcome = "killed"
         statuses = asyncio.run(check_after_crash(devnet, cli.db))
-        log.append(f"run {run}: {args[0]}, kill planned {delay * 1000:.0f} ms into its work "
-                   f"(window {work * 1000:.0f} ms): {outcome}; store {statuses}")
+        log.append(
+            f"run {run}: {args[0]}, kill planned {delay * 1000:.0f} ms into its work "
+            f"(window {work * 1000:.0f} ms): {outcome}; store {statuses}"
+        )
+
     # Finally everything can still be cancelled from the (crash-tested) store.
     async def cleanup() -> None:
         h = await make_harness(devnet, cli.db)

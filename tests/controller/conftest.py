@@ -66,7 +66,9 @@ class Harness:
         """alice's orders open on the devnet chain (resting or untriggered)."""
         d = self.devnet
         return d.call(
-            lambda: [o for o in d.chain.open_orders() if o.order_id.subaccount.owner == ALICE.address]
+            lambda: [
+                o for o in d.chain.open_orders() if o.order_id.subaccount.owner == ALICE.address
+            ]
         )
 
     async def indexer_open(self) -> list:
@@ -82,8 +84,9 @@ async def make_harness(devnet, path, *, before_send=None, **settings) -> Harness
         prefetch_account=True,
     )  # fmt: skip
     reader = RestIndexerReader(RestPoller(devnet.endpoints.rest_url, ALICE.address, 0))
+    # short_term_blocks 20: 4 s at 0.2 s a block, slack for a loaded machine.
     fields = dict(owner=ALICE.address, cancel_rate_per_second=1000.0, cancel_burst=1000,
-                  node_timeout=5.0, confirm_grace_seconds=2.0)  # fmt: skip
+                  node_timeout=5.0, confirm_grace_seconds=2.0, short_term_blocks=20)  # fmt: skip
     fields.update(settings)
     controller = OrderController(
         store=store,
@@ -110,7 +113,7 @@ async def h(devnet, tmp_path):
         await close_harness(harness)
 
 
-async def wait_for(predicate, timeout: float = 10.0, interval: float = 0.1):
+async def wait_for(predicate, timeout: float = 10.0, interval: float = 0.1):  # noqa: ASYNC109
     """Poll an (async or plain) predicate until it is true; fail after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:

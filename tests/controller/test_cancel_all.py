@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 
 from tui_app.chain.orders import OrderKey, build_cancel_order
@@ -15,7 +14,9 @@ from .conftest import close_harness, make_harness, wait_for
 def buy(market: str, long_term: bool, i: int) -> PlaceRequest:
     # Distinct prices far below the oracle: resting, never matching.
     if market == "BTC-USD":
-        return PlaceRequest(market, "BUY", Decimal("0.001"), Decimal(30000 + i), long_term=long_term)
+        return PlaceRequest(
+            market, "BUY", Decimal("0.001"), Decimal(30000 + i), long_term=long_term
+        )
     return PlaceRequest(market, "BUY", Decimal("0.01"), Decimal(1000 + i), long_term=long_term)
 
 
@@ -53,8 +54,12 @@ async def test_cancel_all_20_short_and_20_long_term(devnet, tmp_path):
     h = await make_harness(devnet, tmp_path / "o.sqlite3", batch_cancel_size=5,
                            stateful_cancels_per_tx=8, short_term_blocks=20)  # fmt: skip
     try:
-        short = await place_many(h.controller, 20, long_term=False)
         long = await place_many(h.controller, 20, long_term=True)
+        await wait_for(lambda: len(h.chain_open_orders()) == 20)
+        # No blocks from here until the cancels are out: no short-term order may expire
+        # before, however slow the machine.
+        devnet.faults.freeze_blocks = True
+        short = await place_many(h.controller, 20, long_term=False)
         await wait_for(lambda: len(h.chain_open_orders()) == 40)
         await wait_for(lambda: _indexer_open_count(h, 40))
         probe = ConcurrencyProbe(h.gateway)
@@ -68,6 +73,7 @@ async def test_cancel_all_20_short_and_20_long_term(devnet, tmp_path):
         assert report.count(CancelResult.BEST_EFFORT) == 20
         assert report.count(CancelResult.SENT) == 20
         assert {o.order_id for o in report.outcomes} == set(short) | set(long)
+        devnet.faults.freeze_blocks = False
         # Short-term cancels act at once; the stateful ones with the next block.
         await wait_for(lambda: h.chain_open_orders() == [])
         await wait_for(lambda: _indexer_open_count(h, 0))
@@ -84,6 +90,13 @@ async def test_cancel_all_20_short_and_20_long_term(devnet, tmp_path):
     finally:
         devnet.faults.latency_ms = 0
         await close_harness(h)
+
+
+def _height_above(h, height):
+    async def check():
+        return await h.gateway.latest_block_height() > height
+
+    return check
 
 
 async def _indexer_open_count(h, count: int) -> bool:
@@ -116,6 +129,7 @@ async def test_partial_failure_does_not_stop_the_rest(devnet, tmp_path):
 async def test_scope_by_market_and_orders_placed_elsewhere(devnet, tmp_path):
     h = await make_harness(devnet, tmp_path / "a.sqlite3")
     other = await make_harness(devnet, tmp_path / "b.sqlite3")  # a second program, same key
+    devnet.faults.freeze_blocks = True  # short-term orders only: no block needed
     try:
         mine = await place_many(h.controller, 4, long_term=False)
         theirs = (await other.controller.place(buy("BTC-USD", False, 99))).order_id
@@ -137,9 +151,12 @@ async def test_scope_by_market_and_orders_placed_elsewhere(devnet, tmp_path):
 
 async def test_cancel_all_timeout_leaves_rows_cancel_pending(devnet, tmp_path):
     h = await make_harness(devnet, tmp_path / "o.sqlite3", node_timeout=0.5)
+    devnet.faults.freeze_blocks = True  # short-term orders only: no block needed
     try:
         ids = await place_many(h.controller, 3, long_term=False)
-        h.controller.before_send = lambda action, order_ids: setattr(devnet.faults.grpc, "hang", True)
+        h.controller.before_send = lambda action, order_ids: setattr(
+            devnet.faults.grpc, "hang", True
+        )
         report = await h.controller.cancel_all()
         assert report.count(CancelResult.UNKNOWN) == 3 and len(report.failed) == 3
         for order_id in ids:
@@ -161,20 +178,21 @@ async def test_cancel_all_timeout_leaves_rows_cancel_pending(devnet, tmp_path):
 
 async def test_expired_orders_are_not_sent(devnet, tmp_path):
     sent = []
-    h = await make_harness(devnet, tmp_path / "o.sqlite3",
-                           before_send=lambda action, ids: sent.append((action, list(ids))))  # fmt: skip
+    h = await make_harness(
+        devnet, tmp_path / "o.sqlite3", before_send=lambda action, ids: sent.append(action)
+    )
     try:
-        request = PlaceRequest("BTC-USD", "BUY", Decimal("0.001"), Decimal("30001"),
-                               good_til_blocks=3)
+        request = PlaceRequest(
+            "BTC-USD", "BUY", Decimal("0.001"), Decimal("30001"), good_til_blocks=3
+        )
         expiring = (await h.controller.place(request)).order_id
         record = await h.store.get(expiring)
-        while await h.gateway.latest_block_height() <= record.good_til_block:
-            await asyncio.sleep(0.1)
+        await wait_for(_height_above(h, record.good_til_block))
         report = await h.controller.cancel_all()
         assert [(o.order_id, o.result) for o in report.outcomes] == [
             (expiring, CancelResult.ALREADY_DONE)
         ]
-        assert [action for action, _ in sent] == ["place"]
+        assert sent == ["place"]
         assert (await h.store.get(expiring)).status is OrderStatus.EXPIRED
     finally:
         await close_harness(h)

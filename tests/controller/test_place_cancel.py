@@ -231,7 +231,7 @@ async def test_expired_short_term_order_is_reported_expired_and_not_sent(devnet,
     h = await make_harness(devnet, tmp_path / "o.sqlite3",
                            before_send=lambda action, ids: sent.append(action))  # fmt: skip
     try:
-        outcome = await h.controller.place(resting_buy(good_til_blocks=2))
+        outcome = await h.controller.place(resting_buy(good_til_blocks=3))
         record = await h.store.get(outcome.order_id)
         await wait_for(_height_above(h, record.good_til_block), timeout=20)
         with pytest.raises(OrderExpired, match="has already expired"):
@@ -264,7 +264,9 @@ async def test_cancel_of_an_order_placed_elsewhere_records_it_from_the_indexer(h
     # Another client (same key, another program) places a short-term order.
     height = await h.gateway.latest_block_height()
     key = OrderKey(ALICE.address, 0, 77, 0, ORDER_FLAGS_SHORT_TERM)
-    order = build_order(OrderSpec(key, Side.BUY, 10_000_000, 3_000_000_000, good_til_block=height + 15))
+    order = build_order(
+        OrderSpec(key, Side.BUY, 10_000_000, 3_000_000_000, good_til_block=height + 15)
+    )
     assert (await h.gateway.place_order(order)).ok
     from tui_app.ids import order_uuid
 

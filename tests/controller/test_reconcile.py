@@ -32,7 +32,11 @@ async def test_orders_placed_elsewhere_are_recorded(h):
     assert summary.placed_elsewhere == 1 and summary.open_on_indexer >= 1
     record = await h.store.get(order_id)
     assert record.status is OrderStatus.ACTIVE and record.good_til_block_time == gtbt
-    assert (record.side, record.quantity, record.price) == ("SELL", Decimal("0.002"), Decimal("90000"))
+    assert (record.side, record.quantity, record.price) == (
+        "SELL",
+        Decimal("0.002"),
+        Decimal("90000"),
+    )
     assert (await h.store.audit_log(order_id))[0].action is AuditAction.RECONCILE
     # Known now: a second reconcile records nothing new, and it can be cancelled.
     assert (await h.controller.reconcile()).placed_elsewhere == 0
@@ -83,7 +87,7 @@ async def test_pending_rows_are_settled(devnet, tmp_path):
 
 
 async def test_expiry_watch_marks_expired_orders(h):
-    outcome = await h.controller.place(buy("30002", good_til_blocks=2))
+    outcome = await h.controller.place(buy("30002", good_til_blocks=3))
     watch = asyncio.create_task(h.controller.run_expiry_watch(interval=0.1))
     try:
         await wait_for(lambda: _status_is(h, outcome.order_id, OrderStatus.EXPIRED))

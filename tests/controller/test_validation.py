@@ -43,7 +43,9 @@ def test_exact_units_of_a_valid_limit_order():
     assert v.side is Side.BUY and v.time_in_force is TimeInForce.GTT and not v.long_term
     eth = market("ETH-USD", oracle=Decimal("2600"))
     # The float-based client gets these one step low (protocol notes 3.8).
-    v = validate(req(market="ETH-USD", size=Decimal("1.001"), price=Decimal("2048.2")), eth, SETTINGS)
+    v = validate(
+        req(market="ETH-USD", size=Decimal("1.001"), price=Decimal("2048.2")), eth, SETTINGS
+    )
     assert (v.quantums, v.subticks) == (1_001_000_000, 2_048_200_000)
 
 
@@ -60,8 +62,11 @@ def test_exact_units_of_a_valid_limit_order():
         (req(side="long"), "side", "buy or sell"),
         (req(time_in_force=TimeInForceChoice.FOK), "time_in_force", "deprecated"),
         (req(reduce_only=True), "reduce_only", "short-term IOC"),
-        (req(reduce_only=True, time_in_force=TimeInForceChoice.IOC, long_term=True),
-         "time_in_force", "cannot be IOC"),
+        (
+            req(reduce_only=True, time_in_force=TimeInForceChoice.IOC, long_term=True),
+            "time_in_force",
+            "cannot be IOC",
+        ),
         (req(long_term=True, time_in_force=TimeInForceChoice.IOC), "time_in_force", "IOC"),
         (req(post_only=True, time_in_force=TimeInForceChoice.IOC), "post_only", "contradict"),
         (req(order_type=OrderType.MARKET, post_only=True), "post_only", "market order"),
@@ -107,7 +112,9 @@ def test_collateral_where_known():
     error = refused(big, free_collateral=Decimal("299.99"))
     assert error.field == "size" and "300.00 USDC" in error.reason
     assert validate(big, market(), SETTINGS, free_collateral=Decimal("300")).quantums
-    assert validate(big, market(), SETTINGS, free_collateral=None).quantums  # unknown: the chain decides
+    assert validate(
+        big, market(), SETTINGS, free_collateral=None
+    ).quantums  # unknown: the chain decides
     reducing = req(size=Decimal("0.1"), reduce_only=True, time_in_force=TimeInForceChoice.IOC)
     assert validate(reducing, market(), SETTINGS, free_collateral=Decimal("0")).reduce_only
 

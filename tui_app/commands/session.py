@@ -83,10 +83,14 @@ async def open_session(args: Any, *, trading: bool) -> AsyncIterator[Session]:
         yield session
 
 
+def _db_path(args: Any, config: Any) -> Path:
+    return Path(args.db).expanduser() if args.db else config.paths.db_path
+
+
 async def _open_store(args: Any, config: Any) -> Any:
     from tui_app.store import OrderStore, StoreError
 
-    path = Path(args.db).expanduser() if args.db else config.paths.db_path
+    path = _db_path(args, config)
     try:
         return await OrderStore.open(path)
     except StoreError as exc:
@@ -107,7 +111,9 @@ async def _connect(config: Any) -> Any:
     try:
         # verify_chain_id: the node's chain must be the chosen network's, before any signing.
         return await NodeGateway.connect(
-            gateway_config, config.credentials.mnemonic, verify_chain_id=True,
+            gateway_config,
+            config.credentials.mnemonic,
+            verify_chain_id=True,
             prefetch_account=True,
         )
     except GatewayError as exc:

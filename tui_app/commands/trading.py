@@ -48,8 +48,11 @@ def add_trading_commands(commands: Any) -> None:
                        help="time in force (fok is deprecated on dYdX and refused)")  # fmt: skip
     place.add_argument("--post-only", action="store_true")
     place.add_argument("--reduce-only", action="store_true", help="short-term IOC orders only")
-    place.add_argument("--long-term", action="store_true",
-                       help="a stateful order (good til a time) instead of a short-term one")  # fmt: skip
+    place.add_argument(
+        "--long-term",
+        action="store_true",
+        help="a stateful order (good til a time) instead of a short-term one",
+    )
 
     cancel = _command(commands, "cancel", "cancel one order")
     cancel.add_argument("order_id", metavar="ORDER_ID", help="the order's id (see `orders`)")
@@ -69,8 +72,12 @@ def _command(commands: Any, name: str, help_text: str) -> argparse.ArgumentParse
 
     parser = commands.add_parser(name, help=help_text, description=help_text + ".")
     add_config_arguments(parser, non_interactive=True)
-    parser.add_argument("--db", metavar="PATH", default=None,
-                        help="order store (default: one file per network in the XDG data dir)")  # fmt: skip
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        default=None,
+        help="order store (default: one file per network in the XDG data dir)",
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS, default="INFO")
     parser.add_argument("--log-file", default=None, help="log file, or - for stderr")

@@ -20,7 +20,6 @@ from tui_app.chain import errors as chain_errors
 from tui_app.chain.gateway import BlockInfo, BroadcastResult
 from tui_app.chain.orders import MAX_BATCH_CANCEL_IDS, OrderKey, build_cancel_order
 from tui_app.controller import answers
-from tui_app.controller.answers import Meaning
 from tui_app.controller.errors import ControllerError, NetworkError
 from tui_app.controller.records import is_expired
 from tui_app.controller.requests import CancelAllReport, CancelOutcome, CancelResult, CancelScope
@@ -82,8 +81,11 @@ class CancelAll:
         for r in live:
             if r.status is OrderStatus.BEST_EFFORT_CANCELLED:
                 left = max(0, (r.good_til_block or 0) - block.height)
-                self._emit(CancelOutcome(r.order_id, r.symbol, CancelResult.ALREADY_DONE,
-                                         "already cancelled (best effort)", r.cancel_tx_hash, left))  # fmt: skip
+                message = "already cancelled (best effort)"
+                self._emit(
+                    CancelOutcome(r.order_id, r.symbol, CancelResult.ALREADY_DONE, message,
+                                  r.cancel_tx_hash, left)
+                )  # fmt: skip
         todo = [r for r in live if r.status is not OrderStatus.BEST_EFFORT_CANCELLED]
         if not todo:
             return CancelAllReport(tuple(self.outcomes))
@@ -111,8 +113,8 @@ class CancelAll:
         done = {o.order_id for o in self.outcomes}
         for r in todo:
             if r.order_id not in done:
-                self._emit(CancelOutcome(r.order_id, r.symbol, CancelResult.UNKNOWN,
-                                         "cancel-all stopped before this order's answer"))  # fmt: skip
+                message = "cancel-all stopped before this order's answer"
+                self._emit(CancelOutcome(r.order_id, r.symbol, CancelResult.UNKNOWN, message))
         return CancelAllReport(tuple(self.outcomes))
 
     # ----- which orders -----------------------------------------------------------------------
@@ -136,8 +138,10 @@ class CancelAll:
                     # The store thought it finished, the indexer shows it open: cancel it.
                     updated = await c._set_status(
                         order.id, OrderStatus.ACTIVE,
-                        audit=AuditEntry(order.id, AuditAction.RECONCILE, AuditOutcome.ACCEPTED,
-                                         detail=f"was {known.status.value}; indexer: {order.status}"),
+                        audit=AuditEntry(
+                            order.id, AuditAction.RECONCILE, AuditOutcome.ACCEPTED,
+                            detail=f"was {known.status.value}; indexer: {order.status}",
+                        ),
                     )  # fmt: skip
                     if updated is not None:
                         rows[order.id] = updated

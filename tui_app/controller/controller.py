@@ -1,3 +1,4 @@
+# ruff: noqa: ASYNC109 (the Node protocol mirrors NodeGateway: each call has a deadline)
 """OrderController: place, cancel, cancel-all, close, reconcile. No UI imports.
 
 Built from injected parts so that the TUI, the CLI and the tests share it:
@@ -91,7 +92,8 @@ MAX_TRANSIENT_RETRIES = 3
 
 
 class Node(Protocol):
-    """What the controller needs of tui_app.chain.gateway.NodeGateway."""
+    """What the controller needs of tui_app.chain.gateway.NodeGateway (each call takes
+    its own deadline, as NodeGateway's do)."""
 
     async def latest_block(self, *, timeout: float | None = None) -> BlockInfo: ...
 
@@ -107,7 +109,12 @@ class Node(Protocol):
     ) -> BroadcastResult: ...
 
     async def batch_cancel(
-        self, subaccount_number: int, batches: Any, good_til_block: int, *, timeout: float | None = None
+        self,
+        subaccount_number: int,
+        batches: Any,
+        good_til_block: int,
+        *,
+        timeout: float | None = None,
     ) -> BroadcastResult: ...
 
     async def broadcast_stateful(
@@ -224,7 +231,8 @@ class OrderController:
         )
         # Committed (fsync'd) before anything is signed: the heart of crash safety.
         return await self.store.add_order(
-            record, audit=AuditEntry(order_id, AuditAction.PLACE, AuditOutcome.ATTEMPT, detail=detail)
+            record,
+            audit=AuditEntry(order_id, AuditAction.PLACE, AuditOutcome.ATTEMPT, detail=detail),
         )
 
     async def _broadcast_place(self, record: OrderRecord, message: Any) -> PlaceOutcome:

@@ -92,7 +92,9 @@ class RestIndexerReader:
         try:
             return Subaccount.model_validate(body.get("subaccount", body))
         except ValidationError as exc:
-            raise NetworkError(f"indexer sent an unreadable subaccount: {exc.errors()[0]}") from None
+            raise NetworkError(
+                f"indexer sent an unreadable subaccount: {exc.errors()[0]}"
+            ) from None
 
     async def markets(self) -> dict[str, PerpetualMarket]:
         body = await self._call(self.poller.client.markets.get_perpetual_markets)

@@ -36,5 +36,6 @@ class TokenBucket:
 
     async def take(self) -> None:
         """Wait for a token (cancel-all spreads its transactions out this way)."""
-        while (wait := self.try_take()) > 0:
+        # Sleeps exactly until the refill: nothing to wait on but time.
+        while (wait := self.try_take()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(wait)

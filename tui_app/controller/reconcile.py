@@ -44,7 +44,9 @@ async def expire_due(c: OrderController, block: BlockInfo) -> int:
     changed = 0
     if ended:
         changed += len(await c.store.update_orders(
-            [r.order_id for r in ended], status=S.CANCELLED, expect=(S.BEST_EFFORT_CANCELLED, S.CANCEL_PENDING),
+            [r.order_id for r in ended],
+            status=S.CANCELLED,
+            expect=(S.BEST_EFFORT_CANCELLED, S.CANCEL_PENDING),
             audit=[AuditEntry(r.order_id, AuditAction.EXPIRE, AuditOutcome.ALREADY_DONE,
                               detail="cancel final: good-til passed") for r in ended],
         ))  # fmt: skip
@@ -132,7 +134,9 @@ class Reconciler:
             return
         if target is S.BEST_EFFORT_CANCELLED and row.status is S.BEST_EFFORT_CANCELLED:
             return
-        await self._set(row, target, f"indexer: {order.status} {order.removal_reason or ''}".strip())
+        await self._set(
+            row, target, f"indexer: {order.status} {order.removal_reason or ''}".strip()
+        )
 
     async def _set(self, row: OrderRecord, status: OrderStatus, detail: str) -> None:
         fields = {}

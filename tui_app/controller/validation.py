@@ -103,7 +103,9 @@ def _time_in_force(request: PlaceRequest, order_type: OrderType) -> TimeInForce:
         )
     if order_type is OrderType.MARKET:
         if request.post_only:
-            raise InvalidOrder("post_only", "a market order takes liquidity: it cannot be post-only")
+            raise InvalidOrder(
+                "post_only", "a market order takes liquidity: it cannot be post-only"
+            )
         return TimeInForce.IOC  # a market order is an IOC order with a worst price
     if request.post_only:
         if choice is TimeInForceChoice.IOC:
