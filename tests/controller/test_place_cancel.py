@@ -342,3 +342,30 @@ async def test_market_order_uses_oracle_price_with_slippage(h):
     market = await h.controller.markets.market(BTC)
     assert record.time_in_force == "IOC" and record.order_type == "MARKET"
     assert market.oracle_price < record.price <= market.oracle_price * Decimal("1.06")
+
+
+class LiveStub:
+    """What the controller reads from a live AccountState."""
+
+    def __init__(self, free_collateral, positions=None, orders=None) -> None:
+        self.free_collateral = free_collateral
+        self.positions = positions or {}
+        self._orders = orders or {}
+
+    def order(self, order_id):
+        return self._orders.get(order_id)
+
+
+async def test_collateral_from_the_live_state_is_checked_before_anything_is_sent(h):
+    h.controller.live = LiveStub(free_collateral=Decimal("1"))
+    with pytest.raises(InvalidOrder, match="free collateral") as info:
+        await h.controller.place(resting_buy())  # 0.001 BTC at 30000: 1.50 USDC of margin
+    assert info.value.field == "size"
+    assert await h.store.list_orders() == []
+    h.controller.live = LiveStub(free_collateral=Decimal("100"))
+    outcome = await h.controller.place(resting_buy())
+    assert outcome.status == "active"
+    await h.controller.cancel(outcome.order_id)
+    # No position in the live state: nothing to close, and no request made for it.
+    with pytest.raises(InvalidOrder, match="no open position"):
+        await h.controller.close_position(BTC)

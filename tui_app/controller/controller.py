@@ -551,12 +551,16 @@ class OrderController:
         return self.free_collateral
 
     async def _position_size(self, market: str) -> Decimal | None:
-        """Signed size (long > 0) of the position in `market`, from the indexer."""
-        subaccount = await self.indexer.subaccount()
-        if subaccount is None:
-            return None
-        self.free_collateral = subaccount.free_collateral
-        position = subaccount.open_perpetual_positions.get(market)
+        """Signed size (long > 0) of the position in `market`: from the live state when
+        there is one, else from the indexer."""
+        if self.live is not None:
+            position = self.live.positions.get(market)
+        else:
+            subaccount = await self.indexer.subaccount()
+            if subaccount is None:
+                return None
+            self.free_collateral = subaccount.free_collateral
+            position = subaccount.open_perpetual_positions.get(market)
         if position is None or position.status.upper() != "OPEN":
             return None
         return abs(position.size) if position.side == "LONG" else -abs(position.size)
@@ -566,7 +570,8 @@ class OrderController:
         record = await self.store.find(order_id)
         if record is not None:
             return record
-        seen = await self.indexer.order(order_id)
+        tracked = self.live.order(order_id) if self.live is not None else None
+        seen = tracked.data if tracked is not None else await self.indexer.order(order_id)
         if seen is None or (seen.subaccount_id and seen.subaccount_id != self.subaccount_id):
             raise MetadataNotFound(order_id)
         return await self.adopt(seen, reason="cancel of an order placed elsewhere")
