@@ -183,3 +183,13 @@ def test_twenty_short_and_twenty_long_term_through_the_cli(cli, sim):
     assert done.code == 0, done.err
     wait_until(lambda: indexer_open(sim) == [])
     assert "already cancelled" in cli("cancel", placed[0]["order_id"]).err
+
+
+def test_read_only_account_cannot_trade_but_can_look(cli, tmp_path, sim):
+    config = tmp_path / "watch.yaml"
+    config.write_text(f"network: testnet\naccount:\n  address: {ALICE.address}\n")
+    result = cli.inline("place", "--market", "BTC-USD", "--side", "buy", "--size", "0.001",
+                        "--price", "30000", "--config", str(config))  # fmt: skip
+    assert result.code == 1 and "trading is disabled" in result.err
+    looked = cli.inline("positions", "--config", str(config), "--json")
+    assert looked.code == 0 and looked.json["ok"]
