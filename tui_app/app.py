@@ -660,19 +660,15 @@ class DydxApp(App[None]):
         self.push_screen(screen, lambda request: request and self.run_place(request))
 
     def open_close_position(self, market: str) -> None:
-        from tui_app.screens.confirm import ConfirmScreen
+        from tui_app.screens.confirm import close_position_screen
 
         view = self.state.position_view(market)
         if view is None:
             self.notify(f"No open {market} position.", severity="warning")
             return
-        body = (f"{view.side} {abs(view.size)} {market}, entry {view.entry_price}, "
-                f"oracle {view.oracle_price}, unrealized PnL {view.unrealized_pnl}.\n"
-                "Sends a reduce-only IOC market order for the whole position.")
-        self.push_screen(
-            ConfirmScreen(f"Close the {market} position?", body, "Close position"),
-            lambda ok: ok and self.run_close_position(market),
-        )
+        info = self.state.markets.get(market)
+        screen = close_position_screen(view, info.tick_size if info is not None else None)
+        self.push_screen(screen, lambda ok: ok and self.run_close_position(market))
 
     def open_order_details(self, order_id: str) -> None:
         from tui_app.screens.order_detail import OrderDetailScreen

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+from tui_app.state import PositionView
+
+CENT = Decimal("0.01")
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -56,3 +62,17 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_refuse(self) -> None:
         self.dismiss(False)
+
+
+def close_position_screen(view: PositionView, tick: Decimal | None = None) -> ConfirmScreen:
+    """`x`: what closing sends, with the position's figures rounded for reading."""
+    oracle = view.oracle_price
+    if oracle is not None and tick is not None and tick > 0:
+        oracle = oracle.quantize(tick.normalize())
+    pnl = "-" if view.unrealized_pnl is None else f"{view.unrealized_pnl.quantize(CENT):+,}"
+    body = (
+        f"{view.side} {abs(view.size)} {view.market}: entry {view.entry_price}, "
+        f"oracle {oracle}, unrealized PnL {pnl} USDC.\n"
+        "Sends a reduce-only IOC market order for the whole position."
+    )
+    return ConfirmScreen(f"Close the {view.market} position?", body, "Close position")
