@@ -97,3 +97,9 @@ def test_pnl_increase_reduce_flip():
     assert pnl.realized == D("15") and pnl.position == 0 and pnl.entry_price == 0
     pnl.apply_fill("BUY", D("0"), D("90"), D("0.01"))  # a zero-size fill only costs its fee
     assert pnl.position == 0 and pnl.fees == D("0.31")
+
+
+def test_a_jump_beyond_64_bits_is_a_gap_not_an_overflow():
+    tracker = MessageIdTracker()
+    gaps = feed(tracker, (0, "connected"), (2**70, "channel_data"))
+    assert gaps[1] is not None and gaps[1].count == 2**70 - 1
