@@ -8,9 +8,9 @@ Sync tests: `snap_compare` runs its own event loop. Update with
 from __future__ import annotations
 
 from tests.ui.fakes import FREE_COLLATERAL, FakeController, markets, open_orders
+from tests.ui.harness import make_app
 from tests.ui.host import ScreenHost
 from tui_app.screens.cancel_all import CancelAllScreen
-from tui_app.screens.help import HelpScreen
 from tui_app.screens.mainnet import MainnetConfirmScreen
 from tui_app.screens.order_form import OrderFormScreen
 
@@ -42,13 +42,5 @@ def test_mainnet_confirmation(snap_compare):
 
 
 def test_help_screen(snap_compare):
-    """The keys of the main screen, from its active bindings (one rebound to `d`)."""
-    app = ScreenHost()
-
-    async def open_help(pilot):
-        pilot.app.set_keymap({"cancel_order": "d"})
-        await pilot.pause()
-        pilot.app.push_screen(HelpScreen())
-        await pilot.pause()
-
-    assert snap_compare(app, terminal_size=SIZE, run_before=open_help)
+    """The real app's keys (demo state, fixed clock), listed from its active bindings."""
+    assert snap_compare(make_app(), terminal_size=SIZE, press=["question_mark"])

@@ -392,14 +392,16 @@ class OrderFormScreen(ModalScreen[PlaceRequest | None]):
             reason = self.query_one(f"#{name}-reason", Static)
             error, warning = check.errors.get(name), check.warnings.get(name)
             # A mark as well as a colour, so it reads with NO_COLOR too.
-            if error is not None:
+            if error == "required" and not getattr(values, name):
+                text = "required"  # an empty field is not a mistake yet: no ✗
+            elif error is not None:
                 text = f"✗ {error}"
             elif warning is not None:
                 text = f"! {warning}"
             else:
                 text = self._hint(name, market, values)
             reason.update(text)
-            reason.set_class(error is not None, "-error")
+            reason.set_class(error is not None and text != "required", "-error")
             reason.set_class(error is None and warning is not None, "-warning")
         self.query_one("#preview", Static).update(self._preview_text(check.preview))
         preview_warning = check.warnings.get("preview")
