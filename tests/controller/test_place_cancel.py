@@ -124,6 +124,7 @@ async def test_chain_rejection_is_recorded_with_its_reason(h):
         await h.controller.place(PlaceRequest(BTC, "BUY", Decimal("1000"), Decimal("59000")))
     assert info.value.code != 0 and info.value.raw_log
     [record] = await h.store.list_orders()
+    assert info.value.order_id == record.order_id
     assert record.status is OrderStatus.REJECTED and str(info.value.code) in record.last_error
     audit = await h.store.audit_log(record.order_id)
     assert audit[-1].outcome is AuditOutcome.REJECTED and audit[-1].code == info.value.code

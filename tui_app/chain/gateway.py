@@ -94,7 +94,7 @@ class GatewayConfig:
     retry_max_delay: float = 1.0
     memo: str = "dydx-tui"
     # Threads for short-term txs and queries (each blocking call holds one thread).
-    short_term_workers: int = 4
+    short_term_workers: int = 8  # cancel-all of 500 short-term orders: 5 batches at once
 
 
 @dataclass(frozen=True)

@@ -272,7 +272,7 @@ class OrderController:
             audit=AuditEntry(order_id, AuditAction.PLACE, AuditOutcome.REJECTED, code=result.code,
                              detail=answers.describe(result), tx_hash=result.txhash),
         )  # fmt: skip
-        raise ChainRejected(result.codespace, result.code, result.raw_log)
+        raise ChainRejected(result.codespace, result.code, result.raw_log, order_id=order_id)
 
     # ----- cancel --------------------------------------------------------------------------
 

@@ -62,10 +62,13 @@ class OutcomeUnknown(ControllerError):
 
 
 class ChainRejected(ControllerError):
-    def __init__(self, codespace: str, code: int, raw_log: str) -> None:
+    def __init__(
+        self, codespace: str, code: int, raw_log: str, *, order_id: str | None = None
+    ) -> None:
         self.codespace = codespace
         self.code = code
         self.raw_log = raw_log
+        self.order_id = order_id  # the order's row (now `rejected`), when there is one
         super().__init__(f"the chain refused it ({codespace} {code}): {raw_log}")
 
 
