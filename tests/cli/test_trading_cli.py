@@ -172,17 +172,29 @@ def test_wrong_chain_is_refused_before_signing(cli, tmp_path):
 
 @pytest.mark.slow
 def test_twenty_short_and_twenty_long_term_through_the_cli(cli, sim):
-    placed = [place(cli, "BTC-USD", str(31000 + i)) for i in range(20)]
-    placed += [place(cli, "ETH-USD", str(1100 + i), "--long-term") for i in range(20)]
+    """The issue's check, command by command (in-process: 40 fresh interpreters would
+    outlast the short-term orders' 20 blocks)."""
+    placed = [place(cli, "ETH-USD", str(1100 + i), "--long-term") for i in range(20)]
+    placed += [place(cli, "BTC-USD", str(31000 + i)) for i in range(20)]
     for p in placed:
         rows = audit_rows(cli.db, p["order_id"])
         assert rows[0][2] == "attempt" and rows[0][3] is None and rows[1][3] == p["tx_hash"]
-    assert cli("cancel", placed[0]["order_id"]).code == 0
-    assert cli("cancel", placed[20]["order_id"]).code == 0
+    short, long = placed[20], placed[0]
+    assert cli.inline("cancel", short["order_id"]).code == 0
+    assert cli.inline("cancel", long["order_id"]).code == 0
     done = cli.inline("cancel-all", "--yes", "--json")
     assert done.code == 0, done.err
+    assert len(done.json["outcomes"]) >= 38
     wait_until(lambda: indexer_open(sim) == [])
-    assert "already cancelled" in cli("cancel", placed[0]["order_id"]).err
+    assert "already cancelled" in cli.inline("cancel", short["order_id"]).err
+    wait_until(lambda: "already" in _cancel_text(cli, long["order_id"]))
+    unknown = cli.inline("cancel", "00000000-0000-5000-8000-000000000000")
+    assert unknown.code == 1 and "not known" in unknown.err
+
+
+def _cancel_text(cli, order_id) -> str:
+    result = cli.inline("cancel", order_id)
+    return result.out + result.err
 
 
 def test_read_only_account_cannot_trade_but_can_look(cli, tmp_path, sim):
