@@ -205,3 +205,7 @@ def test_read_only_account_cannot_trade_but_can_look(cli, tmp_path, sim):
     assert result.code == 1 and "trading is disabled" in result.err
     looked = cli.inline("positions", "--config", str(config), "--json")
     assert looked.code == 0 and looked.json["ok"]
+    orders = cli.inline("orders", "--status", "all", "--config", str(config), "--json")
+    assert orders.code == 0 and orders.json["read_only"], orders.err
+    assert all(o["id"] for o in orders.json["orders"])
+    assert cli.inline("orders", "--config", str(config)).out.startswith("read-only")

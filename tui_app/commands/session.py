@@ -51,8 +51,9 @@ def load(args: Any) -> Any:
 
 
 @contextlib.asynccontextmanager
-async def open_session(args: Any, *, trading: bool) -> AsyncIterator[Session]:
-    """`trading`: the command signs (needs the key, the node and the store)."""
+async def open_session(args: Any, *, trading: bool | None) -> AsyncIterator[Session]:
+    """`trading`: the command signs (needs the key, the node and the store); None: it
+    does if the account has a key, else it gets the indexer only (read-only)."""
     _quiet_package_logs()
     from tui_app.controller.indexer import RestIndexerReader
     from tui_app.feed.rest_poller import RestPoller
@@ -68,7 +69,7 @@ async def open_session(args: Any, *, trading: bool) -> AsyncIterator[Session]:
         max_retries=config.settings.feed.rest_max_retries,
     )
     session = Session(config=config, reader=RestIndexerReader(poller))
-    if not trading:
+    if trading is False or (trading is None and config.read_only):
         yield session
         return
     if config.read_only:

@@ -128,7 +128,9 @@ def _fail(args: argparse.Namespace, message: str, code: int) -> int:
 async def cmd_orders(args: argparse.Namespace) -> int:
     from tui_app.store import OPEN_STATUSES
 
-    async with open_session(args, trading=True) as s:
+    async with open_session(args, trading=None) as s:
+        if s.controller is None:
+            return await _indexer_orders(args, s)
         summary = await s.controller.reconcile()
         statuses = OPEN_STATUSES if args.status == "open" else None
         rows = await s.store.list_orders(statuses=statuses, symbol=args.market)
@@ -142,6 +144,23 @@ async def cmd_orders(args: argparse.Namespace) -> int:
         until = f"GTB {r.good_til_block}" if r.is_short_term else _time(r.good_til_block_time)
         print(f"{r.order_id}  {r.symbol:<9} {r.side:<4} {r.quantity} @ {r.price} "
               f"{r.order_type}/{r.time_in_force}  {r.status.value:<21} {until}")  # fmt: skip
+    return 0
+
+
+async def _indexer_orders(args: argparse.Namespace, s: Any) -> int:
+    """Read-only (no key, so no store of ours): the indexer's view of the account."""
+    if args.status == "open":
+        orders = await s.reader.open_orders(ticker=args.market)
+    else:
+        orders = [o for o in await s.reader.latest_orders() if args.market in (None, o.ticker)]
+    if args.json:
+        _print_json({"ok": True, "read_only": True,
+                     "orders": [o.model_dump(mode="json") for o in orders]})  # fmt: skip
+        return 0
+    print(f"read-only: the indexer's orders of {s.config.address}")
+    for o in orders:
+        print(f"{o.id}  {o.ticker or '?':<9} {o.side or '?':<4} {o.size} @ {o.price} "
+              f"{o.type or ''}/{o.time_in_force or ''}  {o.status}")  # fmt: skip
     return 0
 
 
