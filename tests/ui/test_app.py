@@ -54,7 +54,7 @@ async def test_main_screen_shows_orders_positions_and_status():
         assert len(list(app.query_one(FillsTable).keys)) == 2
         text = screen_text(app)
         assert "LOCAL DEVNET" in text and "● LIVE" in text and "block 26,543,048" in text
-        assert "Equity $" in text and "Margin" in text
+        assert "Equity 10,4" in text and "Margin 2" in text
 
 
 async def test_an_update_changes_only_its_row():
@@ -321,12 +321,9 @@ def test_history_filter_syntax():
 
 
 async def test_history_pages_hold_fifty_orders():
-    state = demo.demo_state()
-    feed_frames = demo.Frames()
-    feed_frames.next_id = 100
     many = [demo.order(1000 + n, "ETH-USD", 1, "BUY", "1", "2000", status="CANCELED",
                        long_term=True, age_blocks=n) for n in range(120)]
-    app = make_app(state=state)
+    app = make_app()
     async with app.run_test(size=SMALL) as pilot:
         await pilot.pause()
         feed_of(app).apply({"type": "channel_data", "channel": "v4_subaccounts",

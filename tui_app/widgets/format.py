@@ -197,6 +197,12 @@ def blocks_left(order: TrackedOrder, block_height: int | None) -> int | None:
 
 def good_til(order: TrackedOrder, ctx: OrderContext) -> Cell:
     data = order.data
+    if order.status.is_final:  # a countdown means nothing any more: the bare limit
+        if data.good_til_block is not None and not is_long_term(order):
+            return f"#{data.good_til_block}", "dim"
+        if data.good_til_block_time is not None:
+            return f"{data.good_til_block_time:%m-%d %H:%M}", "dim"
+        return DASH, "dim"
     if not is_long_term(order) and data.good_til_block is not None:
         # Blocks left is what matters; the block number itself is in the detail view.
         left = blocks_left(order, ctx.block_height)

@@ -8,7 +8,7 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from tui_app.state import AccountState
-from tui_app.widgets.format import DASH, margin_usage, money, number, short_address
+from tui_app.widgets.format import DASH, margin_usage, number, short_address
 from tui_app.widgets.positions import account_equity
 
 NETWORK_LABELS = {"local": "LOCAL DEVNET", "testnet": "TESTNET", "mainnet": "MAINNET"}
@@ -39,25 +39,26 @@ class AccountHeader(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield NetworkBadge(self._network)
-        yield Static(self._account_text(), id="header-account", markup=False)
-        yield Static("", id="header-balances", markup=False)
-        if self._trading_off_reason:
+        if self._trading_off_reason:  # next to the network: both say what keys can do
             label = "READ-ONLY" if self._read_only else "TRADING OFF"
             badge = Static(label, id="read-only-badge", markup=False)
             badge.tooltip = self._trading_off_reason
             yield badge
+        yield Static(self._account_text(), id="header-account", markup=False)
+        yield Static("", id="header-balances", markup=False)
 
     def _account_text(self) -> str:
-        return f"{short_address(self._address)}/{self._subaccount}"
+        return f"{short_address(self._address, head=6)}/{self._subaccount}"
 
     def refresh_balances(self, state: AccountState) -> None:
         equity = account_equity(state)
         free = state.free_collateral
         usage = margin_usage(equity, free)
         text = Text.assemble(
-            ("Equity ", "dim"), money(equity),
-            ("  Free ", "dim"), money(free),
-            ("  Margin ", "dim"), f"{number(usage, 1)}%" if usage is not None else DASH,
+            # No "$": every balance is USDC, and 80 columns must hold the whole line.
+            ("Equity ", "dim"), number(equity, 2),
+            (" Free ", "dim"), number(free, 2),
+            (" Margin ", "dim"), f"{number(usage, 1)}%" if usage is not None else DASH,
         )
         if not state.snapshot_received:
             text.append("  (waiting for the account snapshot)", style="dim")

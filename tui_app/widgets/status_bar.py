@@ -65,8 +65,6 @@ def describe(
             css = "-disconnected"
         if css not in ("-live", "-connecting") and age is not None:
             text.append(f" · data {duration(age)} old")
-        if status.last_error and css == "-disconnected":
-            text.append(f" · {status.last_error[:60]}")
     height = status.block_height if status and status.block_height else block_height
     btime = status.block_time if status and status.block_time else block_time
     text.append("  │ ", style="dim")
@@ -87,6 +85,9 @@ def describe(
     if in_flight:
         text.append("  │ ", style="dim")
         text.append(f"⟳ {in_flight} action{'s' if in_flight > 1 else ''} in flight")
+    if status is not None and status.last_error and css != "-live":
+        text.append("  │ ", style="dim")  # last: the least needed, the first cut
+        text.append(status.last_error[:80])
     return StatusView(text, css)
 
 
