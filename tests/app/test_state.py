@@ -386,7 +386,11 @@ def test_subscribed_after_data_is_not_a_gap():
             message_id=2,
         )
     )
-    state.apply(frames.oracle("ETH-USD", "2502"))  # id 4... numbering continues
+    oracle = {"oraclePrices": {"ETH-USD": {"oraclePrice": "2502"}}}
+    state.apply(  # id 4... numbering continues (frames.oracle() would repeat id 2)
+        frames.parse({"type": "channel_data", "channel": "v4_markets", "contents": oracle},
+                     message_id=4)
+    )
     assert not state.needs_resync
     state.apply(frames.subaccount(message_id=9))  # but a real hole is still a gap
     assert state.needs_resync

@@ -143,6 +143,7 @@ class AccountState:
         self.resync_reasons: list[str] = []
         self.unknown_statuses = 0  # order updates with a status this version does not know
         self.ignored_messages = 0  # other subaccounts, candles, parent subaccounts
+        self.stale_messages = 0  # repeated or overtaken data messages, not applied
         self.rejected_messages = 0
         self.apply_errors = 0  # bugs caught by apply()'s last line of defence
 
@@ -323,6 +324,12 @@ class AccountState:
         try:
             if type(message) is MessageRejected:
                 self._on_rejected(message)
+            elif self.message_ids.is_stale(
+                message.connection_id, message.message_id, message.type
+            ):
+                # A repeated or overtaken data message: never applied over newer ones.
+                self.stale_messages += 1
+                self.request_resync(f"message id {message.message_id} repeated or out of order")
             else:
                 gap = self.message_ids.observe(
                     message.connection_id, message.message_id, message.type

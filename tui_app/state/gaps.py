@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 _MAX_TRACKED_HOLES = 10_000
+_DATA_KINDS = frozenset({"channel_data", "channel_batch_data"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,18 @@ class MessageIdTracker:
         self._last = -1
         self._holes.clear()
         self._pending = 0
+
+    def is_stale(self, connection_id: str, message_id: int, kind: str) -> bool:
+        """A data message whose id this connection has already passed and that no hole
+        waits for: a repeat of one already applied, or a late one whose hole was already
+        reported as a gap. Applying it could undo newer updates (an order cancelled by id
+        11 reopened by a replayed id 10); a fresh snapshot is the safe answer."""
+        return (
+            kind in _DATA_KINDS
+            and connection_id == self.connection_id
+            and message_id <= self._last
+            and message_id not in self._holes
+        )
 
     def observe(self, connection_id: str, message_id: int, kind: str) -> MessageGap | None:
         if connection_id != self.connection_id:
