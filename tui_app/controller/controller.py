@@ -530,6 +530,9 @@ class OrderController:
     async def _mark_expired(
         self, records: Sequence[OrderRecord], block: BlockInfo, detail: str = ""
     ) -> None:
+        # A pending row may never have reached the chain: reconciliation decides between
+        # expired (the indexer saw it) and rejected (it never did).
+        records = [r for r in records if r.status is not OrderStatus.PENDING]
         entries = [
             AuditEntry(r.order_id, AuditAction.EXPIRE, AuditOutcome.ALREADY_DONE,
                        detail=detail or _expiry_detail(r, block))
