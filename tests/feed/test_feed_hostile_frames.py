@@ -12,7 +12,8 @@ from websockets.asyncio.server import serve
 
 from tui_app import ids
 from tui_app.devnet.accounts import ALICE
-from tui_app.feed.feed import IndexerFeed
+from tui_app.feed.feed import IndexerFeed, wire_log
+from tui_app.feed.log_limit import BurstLimit
 from tui_app.feed.status import WsState
 from tui_app.models import MessageRejected, parse_message
 from tui_app.state import AccountState
@@ -46,6 +47,10 @@ class FrameServer:
             self.requests.append(json.loads(text))
 
 
+def wire_log_limit() -> BurstLimit:
+    return next(f for f in wire_log.filters if isinstance(f, BurstLimit))
+
+
 def as_received(frame: str | bytes) -> str:
     """Bytes go out as binary frames, which the session decodes with replacement
     characters (a flipped byte inside a string can so become a valid frame)."""
@@ -57,7 +62,7 @@ def feed_for(port: int, state: AccountState) -> IndexerFeed:
         state,
         ws_url=f"ws://127.0.0.1:{port}",
         rest_url="http://127.0.0.1:1",  # unused: the WebSocket stays up
-        settings=fast_settings(silence_timeout_seconds=60),
+        settings=fast_settings(silence_timeout_seconds=60, rest_timeout_seconds=10),
         probe_interval=3600,
     )
 
@@ -82,6 +87,7 @@ async def test_10000_fuzzed_frames_cause_no_crash_and_are_counted():
     assert feed.internal_errors == 0 and state.apply_errors == 0
     assert feed.rejects.total == expected_rejects == status.rejected_messages
     assert state.rejected_messages == expected_rejects
+    assert wire_log_limit().suppressed > 0  # thousands of rejections, a few log lines
     assert status.ws_state is WsState.LIVE
     print(f"fuzz: {FUZZED} frames, {expected_rejects} rejected, by reason "
           f"{dict(feed.rejects.by_reason)}")

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from tui_app.feed.backoff import Backoff
+from tui_app.feed.log_limit import limited_logger
 from tui_app.feed.rate import RateMeter
 from tui_app.feed.rest_poller import RestPoller, RestRateLimited, RestUnavailable
 from tui_app.feed.rest_snapshot import parse_snapshot
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
     from tui_app.config import FeedSettings, ResolvedConfig
 
 log = logging.getLogger(__name__)
+# What the indexer sends wrong (rejected frames, error messages), at most 20 lines / 10 s.
+wire_log = limited_logger("tui_app.feed.wire")
 
 StatusCallback = Callable[[ConnectionStatus], Any]
 NodeHeight = Callable[[], Awaitable[int]]
@@ -110,7 +113,7 @@ class IndexerFeed:
             max_retries=settings.rest_max_retries,
             backoff=Backoff(initial=settings.reconnect_min_seconds, maximum=5.0),
         )
-        self.rejects = RejectCounter(log)
+        self.rejects = RejectCounter(wire_log)
         self._subaccount = Subscription(SUBACCOUNTS, state.channel_id)
 
         # Counters (tests, benchmarks and the status screen read them).
@@ -269,7 +272,7 @@ class IndexerFeed:
             message = parse_message(raw, self.rejects)
             if type(message) is ErrorMessage:
                 # Subscription errors (unknown ticker...) and protocol complaints.
-                log.warning("indexer error message: %s", message.message[:200])
+                wire_log.warning("indexer error message: %s", message.message[:200])
                 self._last_error = f"indexer: {message.message[:200]}"
             self.state.apply(message)
             if type(message) is SubaccountsSubscribed:

@@ -88,7 +88,10 @@ class WebSocketSession:
             except ConnectionClosed as exc:
                 error = f"connection closed ({exc.rcvd.code if exc.rcvd else 'no close frame'})"
             except TimeoutError:
-                error = "no message for %.0f s" % self.settings.silence_timeout
+                if opened_at is None:
+                    error = "handshake timed out after %.0f s" % self.settings.open_timeout
+                else:
+                    error = "no message for %.0f s" % self.settings.silence_timeout
             except (OSError, InvalidHandshake, InvalidURI) as exc:
                 error = f"cannot connect: {exc}"
             finally:
