@@ -1,0 +1,1 @@
+"""The benchmark suite: `.venv/bin/python -m benchmarks` (see README, "Performance")."""

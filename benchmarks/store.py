@@ -1,0 +1,88 @@
+"""store: the order metadata store (real SQLite, WAL, synchronous=FULL) holding 100,000
+orders. insert+update is what `place` does to it: the pending row with its audit entry
+committed, then the row set active with the second audit entry (two transactions, two
+fsyncs). lookup is `find(order_id)` of a random existing order."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from benchmarks.harness import Row
+from tui_app.chain.orders import OrderKey
+from tui_app.devnet.accounts import ALICE
+from tui_app.ids import order_uuid
+from tui_app.store import AuditAction, AuditEntry, AuditOutcome, OrderRecord, OrderStatus, OrderStore
+
+if TYPE_CHECKING:
+    from benchmarks.__main__ import Context
+
+ROWS = 100_000
+FILL_BATCH = 5_000
+
+
+def record(client_id: int, status: OrderStatus = OrderStatus.PENDING) -> OrderRecord:
+    key = OrderKey(ALICE.address, 0, client_id, 0, 0)
+    return OrderRecord(
+        order_id=order_uuid(ALICE.address, 0, client_id, 0, 0), owner=ALICE.address,
+        subaccount_number=0, client_id=client_id, order_flags=0, clob_pair_id=0,
+        order_id_proto=key.encode(), good_til_block=1000 + client_id, good_til_block_time=None,
+        symbol="BTC-USD", side="BUY", quantity=Decimal("0.001"), quantums=10_000_000,
+        price=Decimal(30_000), subticks=3_000_000_000, order_type="LIMIT",
+        time_in_force="GTT", reduce_only=False, post_only=False,
+        placed_at=datetime.now(UTC), status=status,
+    )  # fmt: skip
+
+
+async def fill(store: OrderStore, count: int) -> list[str]:
+    """`count` rows, most of them final (a long history), every 10th still open."""
+    ids = []
+    for start in range(0, count, FILL_BATCH):
+        batch = [record(i, OrderStatus.ACTIVE if i % 10 == 0 else OrderStatus.CANCELLED)
+                 for i in range(start + 1, min(count, start + FILL_BATCH) + 1)]  # fmt: skip
+        await store.add_orders(batch)
+        ids.extend(r.order_id for r in batch)
+    return ids
+
+
+async def bench_store(ctx: Context) -> list[Row]:
+    samples = 100 if ctx.quick else 1000
+    store = await OrderStore.open(ctx.workdir / "store-bench.sqlite3")
+    try:
+        ids = await fill(store, ROWS)
+        next_client_id = itertools.count(ROWS + 1)
+        writes = []
+        for _ in range(samples):
+            new = record(next(next_client_id))
+            start = time.perf_counter()
+            await store.add_order(new, audit=AuditEntry(new.order_id, AuditAction.PLACE,
+                                                        AuditOutcome.ATTEMPT, detail="bench"))
+            await store.update_order(
+                new.order_id, status=OrderStatus.ACTIVE, expect=(OrderStatus.PENDING,),
+                tx_hash="AB" * 32,
+                audit=AuditEntry(new.order_id, AuditAction.PLACE, AuditOutcome.ACCEPTED, code=0),
+            )  # fmt: skip
+            writes.append((time.perf_counter() - start) * 1000)
+        rng = random.Random(7)
+        reads = []
+        for _ in range(samples * 5):
+            order_id = rng.choice(ids)
+            start = time.perf_counter()
+            found = await store.find(order_id)
+            reads.append((time.perf_counter() - start) * 1000)
+            assert found is not None
+        open_count = len(await store.open_orders())
+    finally:
+        await store.close()
+    note = f"{ROWS:,} rows ({open_count:,} open) before the first sample"
+    return [
+        Row("store", "store: insert + update (2 commits)", "—", "ms", writes,
+            target="p99 < 2 ms", met=lambda r: r.stats.p99 < 2, note=note),
+        Row("store", "store: lookup by order id", "—", "ms", reads,
+            target="p99 < 0.2 ms", met=lambda r: r.stats.p99 < 0.2, note=note),
+    ]  # fmt: skip
+
