@@ -67,9 +67,9 @@ def make_feed(devnet: Devnet, state: AccountState | None = None, **options) -> I
     )
 
 
-async def wait_until(predicate: Callable[[], bool], what: str, timeout: float = WAIT_SECONDS):
+async def wait_until(predicate: Callable[[], bool], what: str, limit: float = WAIT_SECONDS):
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + limit
     while not predicate():
         if loop.time() > deadline:
             raise AssertionError(f"gave up waiting for {what}")

@@ -43,8 +43,7 @@ async def _disconnect_soak(drops: int) -> dict:
                     dropped = await devnet.acall(devnet._indexer.drop_ws_connections)
                     assert dropped == 1
                     await wait_until(
-                        lambda b=before: resets.count > b
-                        and feed.status.ws_state is WsState.LIVE,
+                        lambda b=before: resets.count > b and feed.status.ws_state is WsState.LIVE,
                         f"recovery from drop {drop + 1}",
                     )
                     reconnects.append(feed.last_reconnect_seconds or 0.0)
@@ -178,9 +177,11 @@ async def test_focus_follows_the_market_and_status_fields_fill_in():
                 await wait_until(lambda: state.order_book("ETH-USD") is not None, "ETH book")
                 await wait_until(lambda: state.order_book("BTC-USD") is None, "BTC dropped")
                 await wait_until(
-                    lambda: feed.status.indexer_lag_blocks is not None
-                    and feed.status.round_trip_ms is not None
-                    and feed.status.messages_per_second > 0,
+                    lambda: (
+                        feed.status.indexer_lag_blocks is not None
+                        and feed.status.round_trip_ms is not None
+                        and feed.status.messages_per_second > 0
+                    ),
                     "lag, latency and rate",
                 )
                 status = feed.status

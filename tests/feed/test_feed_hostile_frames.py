@@ -89,8 +89,10 @@ async def test_10000_fuzzed_frames_cause_no_crash_and_are_counted():
     assert state.rejected_messages == expected_rejects
     assert wire_log_limit().suppressed > 0  # thousands of rejections, a few log lines
     assert status.ws_state is WsState.LIVE
-    print(f"fuzz: {FUZZED} frames, {expected_rejects} rejected, by reason "
-          f"{dict(feed.rejects.by_reason)}")
+    print(
+        f"fuzz: {FUZZED} frames, {expected_rejects} rejected, by reason "
+        f"{dict(feed.rejects.by_reason)}"
+    )
 
 
 def _order(client_id: int) -> dict:

@@ -136,8 +136,11 @@ async def collect_status(
             network=config.network,
             chain_id=config.chain_id,
             embedded_devnet=local.embedded,
-            endpoints={"rest": endpoints.rest_url, "ws": endpoints.ws_url,
-                       "grpc": endpoints.grpc_addr},  # fmt: skip
+            endpoints={
+                "rest": endpoints.rest_url,
+                "ws": endpoints.ws_url,
+                "grpc": endpoints.grpc_addr,
+            },  # fmt: skip
             account=f"{config.address}/{config.subaccount_number}",
         )
         await _check(config, report, seconds)
@@ -243,8 +246,10 @@ def format_report(data: dict[str, Any]) -> str:
         f"network        {data['network']} (chain id {data['chain_id']}; node says {node})",
     ]
     if data["embedded_devnet"]:
-        lines.append("devnet         embedded: nothing answered on the local ports, so this "
-                     "command started one in-process (it stops on exit)")
+        lines.append(
+            "devnet         embedded: nothing answered on the local ports, so this "
+            "command started one in-process (it stops on exit)"
+        )
     lines += [
         f"account        {data['account']}",
         f"endpoints      REST {data['endpoints']['rest']}  WS {data['endpoints']['ws']}  "
@@ -264,5 +269,6 @@ def format_report(data: dict[str, Any]) -> str:
             f"rest limit     {limited}",
             f"rejected msgs  {data['rejected_messages']}",
         ]
-    lines.append(f"result         {'ok' if data['ok'] else 'PROBLEM (exit %d)' % data['exit_code']}")
+    result = "ok" if data["ok"] else f"PROBLEM (exit {data['exit_code']})"
+    lines.append(f"result         {result}")
     return "\n".join(lines)

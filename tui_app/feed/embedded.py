@@ -84,8 +84,10 @@ def start_devnet(config: ResolvedConfig, *, any_ports: bool = False) -> LocalNet
 
     endpoints = config.endpoints
     host, grpc_port = _host_port(endpoints.grpc_addr)
-    wanted = (0, 0, 0) if any_ports else (
-        grpc_port, _host_port(endpoints.rest_url)[1], _host_port(endpoints.ws_url)[1]
+    wanted = (
+        (0, 0, 0)
+        if any_ports
+        else (grpc_port, _host_port(endpoints.rest_url)[1], _host_port(endpoints.ws_url)[1])
     )
     devnet = Devnet(DevnetConfig(host=host, grpc_port=wanted[0], rest_port=wanted[1],
                                  ws_port=wanted[2]))  # fmt: skip

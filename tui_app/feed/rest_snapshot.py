@@ -39,9 +39,7 @@ def snapshot_frames(snapshot: RestSnapshot, channel_id: str) -> list[str]:
         {"channel": BLOCK_HEIGHT, "id": BLOCK_HEIGHT, "contents": height},
     ]
     return [
-        json.dumps(
-            {"type": "subscribed", "connection_id": connection_id, "message_id": n, **body}
-        )
+        json.dumps({"type": "subscribed", "connection_id": connection_id, "message_id": n, **body})
         for n, body in enumerate(bodies, start=1)
     ]
 

@@ -89,9 +89,9 @@ class WebSocketSession:
                 error = f"connection closed ({exc.rcvd.code if exc.rcvd else 'no close frame'})"
             except TimeoutError:
                 if opened_at is None:
-                    error = "handshake timed out after %.0f s" % self.settings.open_timeout
+                    error = f"handshake timed out after {self.settings.open_timeout:.0f} s"
                 else:
-                    error = "no message for %.0f s" % self.settings.silence_timeout
+                    error = f"no message for {self.settings.silence_timeout:.0f} s"
             except (OSError, InvalidHandshake, InvalidURI) as exc:
                 error = f"cannot connect: {exc}"
             finally:
