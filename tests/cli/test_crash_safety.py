@@ -169,6 +169,7 @@ def test_crash_safety_short(devnet, crash_cli):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_crash_safety_thirty_kills(devnet, crash_cli):
     log = crash_drill(devnet, crash_cli, runs=30, seed=30)
     print("\n".join(log))
