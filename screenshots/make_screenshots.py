@@ -66,6 +66,7 @@ async def render(name: str, title: str, size: tuple[int, int], options: dict[str
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         await play_live(app, pilot)
+        app.clear_notifications()  # toasts expire on wall-clock time: not reproducible
         for step in steps:
             await step(app, pilot)
             await pilot.pause()

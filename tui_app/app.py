@@ -770,7 +770,7 @@ class DydxApp(App[None]):
             return
         text = summarize(message.result)
         if text:
-            self.notify(text, title=message.description.capitalize())
+            self.notify(text, title=message.description[:1].upper() + message.description[1:])
 
     def run_cancel(self, order_id: str) -> None:
         """Cancel one order in a worker; the row shows where the cancel stands."""

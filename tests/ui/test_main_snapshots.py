@@ -11,6 +11,8 @@ from tui_app.feed.status import WsState
 
 async def _live(pilot) -> None:
     await play_live(pilot.app, pilot)
+    # Toasts expire on wall-clock time: whether one is still up would depend on speed.
+    pilot.app.clear_notifications()
 
 
 def _then(*keys: str):
