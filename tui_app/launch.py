@@ -10,18 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import logging
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
-
-PROBE_TIMEOUT = 0.5
 
 
 @dataclass
@@ -34,55 +29,6 @@ class LiveParts:
     controller: Any = None  # OrderController, None when trading is off
     store_path: Path | None = None
     trading_off_reason: str | None = None
-
-
-def _host_port(url_or_addr: str) -> tuple[str, int]:
-    if "://" in url_or_addr:
-        parts = urlsplit(url_or_addr)
-        return parts.hostname or "127.0.0.1", parts.port or 80
-    host, _, port = url_or_addr.rpartition(":")
-    return host.strip("[]"), int(port)
-
-
-def _answers(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=PROBE_TIMEOUT):
-            return True
-    except OSError:
-        return False
-
-
-@contextlib.contextmanager
-def embedded_devnet(config: Any):
-    """On `local`, start the devnet in-process when nothing answers on its ports (and
-    stop it on exit); when a devnet (or a real localnet) already listens, use that."""
-    if config.network != "local":
-        yield None
-        return
-    endpoints = config.endpoints
-    targets = [_host_port(endpoints.grpc_addr), _host_port(endpoints.rest_url),
-               _host_port(endpoints.ws_url)]
-    if any(_answers(host, port) for host, port in targets):
-        log.info("local endpoints answer: using the running devnet")
-        yield None
-        return
-    if importlib.util.find_spec("tui_app.feed.embedded") is not None:
-        from tui_app.feed import embedded  # the feed's own helper, once it exists
-
-        with embedded.embedded_devnet(config) as devnet:  # type: ignore[attr-defined]
-            yield devnet
-        return
-    from tui_app.devnet.node import Devnet, DevnetConfig
-
-    (host, grpc_port), (_, rest_port), (_, ws_port) = targets
-    devnet = Devnet(DevnetConfig(host=host, grpc_port=grpc_port, rest_port=rest_port,
-                                 ws_port=ws_port))
-    log.info("starting the embedded devnet on %s", host)
-    devnet.start_sync()
-    try:
-        yield devnet
-    finally:
-        devnet.stop_sync()
 
 
 @contextlib.asynccontextmanager
@@ -157,9 +103,13 @@ def _controller(config: Any, store: Any, gateway: Any, state: Any) -> Any:
 
 def run_tui(config: Any, db: str | None = None) -> int:
     """Run the TUI until the trader quits; returns the process exit code."""
+    from tui_app.feed.embedded import embedded_devnet
+
     store_path = Path(db).expanduser() if db else None
-    with embedded_devnet(config):
-        return asyncio.run(_run_app(config, store_path))
+    # On `local` with nothing answering, a devnet runs in-process; its endpoints may be
+    # free ports rather than the configured ones, so use the config it hands back.
+    with embedded_devnet(config) as local:
+        return asyncio.run(_run_app(local.config, store_path))
 
 
 async def _run_app(config: Any, db: Path | None) -> int:
