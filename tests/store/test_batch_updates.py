@@ -28,6 +28,7 @@ async def test_update_orders_changes_only_expected_rows_with_their_audit(tmp_pat
             AuditEntry(o.order_id, AuditAction.RECONCILE, AuditOutcome.ACCEPTED) for o in orders[:2]
         )
         assert [a.action for a in await store.audit_log(orders[1].order_id)] == [
-            AuditAction.BATCH_CANCEL, AuditAction.RECONCILE,
+            AuditAction.BATCH_CANCEL,
+            AuditAction.RECONCILE,
         ]
         assert await store.update_orders([], status=OrderStatus.CANCELLED) == []
