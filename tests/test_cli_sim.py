@@ -151,11 +151,14 @@ def test_bad_flag_is_refused():
     assert "65535" in result.stderr
 
 
-def test_no_arguments_explains_and_version_prints():
+def test_no_terminal_explains_and_version_prints():
+    # With no terminal the TUI refuses at once, naming what scripts can use instead.
     bare = subprocess.run(
-        [sys.executable, "-m", "tui_app"], capture_output=True, text=True, timeout=30
+        [sys.executable, "-m", "tui_app"], capture_output=True, text=True, timeout=30,
+        stdin=subprocess.DEVNULL,
     )
-    assert bare.returncode == 0 and "dydx-tui sim" in bare.stdout
+    assert bare.returncode == 2 and "needs a terminal" in bare.stderr
+    assert "dydx-tui sim" in bare.stderr
     version = subprocess.run(
         [sys.executable, "-m", "tui_app", "--version"], capture_output=True, text=True, timeout=30
     )

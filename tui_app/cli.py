@@ -163,6 +163,15 @@ def run_tui_command(args: argparse.Namespace) -> int:
     """The TUI: on `local` with nothing listening, the embedded devnet and demo account."""
     from tui_app.config import STARTUP_ERRORS, config_from_args
 
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # Without a terminal the TUI would wait for keys that never come.
+        print(
+            "dydx-tui: the TUI needs a terminal. For scripts use the commands "
+            "(orders, positions, place, cancel, cancel-all, close, status) or "
+            "`dydx-tui sim` for the devnet; `dydx-tui --help` lists them.",
+            file=sys.stderr,
+        )
+        return 2
     try:
         config = config_from_args(args)
     except STARTUP_ERRORS as exc:
