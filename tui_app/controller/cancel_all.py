@@ -77,16 +77,7 @@ class CancelAll:
             for r in expired:
                 self._emit(CancelOutcome(r.order_id, r.symbol, CancelResult.ALREADY_DONE,
                                          "already expired"))  # fmt: skip
-        live = [r for r in targets if not is_expired(r, block)]
-        for r in live:
-            if r.status is OrderStatus.BEST_EFFORT_CANCELLED:
-                left = max(0, (r.good_til_block or 0) - block.height)
-                message = "already cancelled (best effort)"
-                self._emit(
-                    CancelOutcome(r.order_id, r.symbol, CancelResult.ALREADY_DONE, message,
-                                  r.cancel_tx_hash, left)
-                )  # fmt: skip
-        todo = [r for r in live if r.status is not OrderStatus.BEST_EFFORT_CANCELLED]
+        todo = [r for r in targets if not is_expired(r, block)]
         if not todo:
             return CancelAllReport(tuple(self.outcomes))
         await c.store.update_orders(
@@ -153,7 +144,9 @@ class CancelAll:
                 continue
             if scope.order_ids is not None and r.order_id not in scope.order_ids:
                 continue
-            if r.status is OrderStatus.BEST_EFFORT_CANCELLED or r.status in _CANCELLABLE:
+            # Best-effort cancelled orders are cancelled already: the trader does not see
+            # them as open, so cancel-all neither resends nor reports them.
+            if r.status in _CANCELLABLE:
                 chosen.append(r)
         return chosen
 
