@@ -155,6 +155,7 @@ class ReplayProxy:
 
     async def handler(self, client) -> None:
         async with connect(self.upstream, max_size=None) as up:
+
             async def down() -> None:
                 previous = None
                 async for frame in up:
@@ -227,9 +228,16 @@ async def test_overtaken_updates_end_in_the_indexer_truth(figures):
 
 
 async def test_a_silent_connection_is_noticed_and_replaced(figures):
-    async with quiet_devnet() as devnet, running(
-        devnet, settings=fast_settings(silence_timeout_seconds=1.0)
-    ) as (state, resets, stream, feed, rec):
+    async with (
+        quiet_devnet() as devnet,
+        running(devnet, settings=fast_settings(silence_timeout_seconds=1.0)) as (
+            state,
+            resets,
+            stream,
+            feed,
+            rec,
+        ),
+    ):
         mark = len(rec.statuses)
         devnet.faults.indexer.ws_silenced_channels.update(ALL_CHANNELS)
         await wait_until(lambda: any("no message for" in s.last_error

@@ -78,12 +78,12 @@ async def harness(devnet, tmp_path, **settings):
     return h
 
 
-async def settle_row(h, order_id, wanted: set[OrderStatus], timeout: float = 30.0):
+async def settle_row(h, order_id, wanted: set[OrderStatus], limit: float = 30.0):
     async def check():
         await h.controller.reconcile()
         return (await h.store.get(order_id)).status in wanted
 
-    await wait_for(check, timeout=timeout, interval=0.3)
+    await wait_for(check, timeout=limit, interval=0.3)
     return await h.store.get(order_id)
 
 
