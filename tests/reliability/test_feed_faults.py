@@ -113,7 +113,7 @@ async def _refused(seconds: float, figures) -> None:
         mark = len(rec.statuses)
         devnet.faults.indexer.refuse_ws_for(seconds)
         await devnet.acall(devnet._indexer.drop_ws_connections)
-        await wait_until(lambda: feed.polling and feed.polls >= 1, "REST polling", timeout=60)
+        await wait_until(lambda: feed.polling and feed.polls >= 1, "REST polling", 60)
         assert feed.status.ws_state is WsState.POLLING
         # While polling, the state follows REST (orders keep coming).
         polls = feed.polls
@@ -121,7 +121,7 @@ async def _refused(seconds: float, figures) -> None:
         await _checked(devnet, state, stream)
         # The refusal ends by itself: the WebSocket takes over again, polling stops.
         await wait_until(lambda: feed.status.ws_state is WsState.LIVE and not feed.polling,
-                         "live again", timeout=seconds + 60)  # fmt: skip
+                         "live again", seconds + 60)  # fmt: skip
         await _checked(devnet, state, stream)
         seen = [s.ws_state for s in rec.since(mark)]
         assert WsState.RECONNECTING in seen and WsState.POLLING in seen
