@@ -28,13 +28,14 @@ LATENCIES = (0, 50)
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
 Bench = Callable[["Context"], Awaitable[list[Row]]]
+GROUPS = ("cancel-all", "place", "feed", "store", "latency", "stall", "scale", "start", "memory")
 
 
 def groups() -> dict[str, Bench]:
     """The benchmark groups, in the order they run (imports are lazy: --only stays fast)."""
     from benchmarks import feed, memory, start, store, trading, ui
 
-    return {
+    table = {
         "cancel-all": trading.bench_cancel_all,
         "place": trading.bench_place,
         "feed": feed.bench_feed,
@@ -45,6 +46,8 @@ def groups() -> dict[str, Bench]:
         "start": start.bench_start,
         "memory": memory.bench_memory,
     }
+    assert tuple(table) == GROUPS
+    return table
 
 
 class Context:
@@ -124,16 +127,18 @@ def write_results(rows: list[Row], quick: bool, seconds: float, path: Path = RES
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
     parser.add_argument("--quick", action="store_true",
                         help="few iterations: a smoke run of every benchmark")  # fmt: skip
     parser.add_argument("--only", action="append", metavar="NAME",
-                        help=f"run only this group (repeatable): {', '.join(groups())}")  # fmt: skip
+                        help=f"run only this group (repeatable): {', '.join(GROUPS)}")  # fmt: skip
     parser.add_argument("--output", type=Path, default=RESULTS,
-                        help="where to write the Markdown table (default: benchmarks/RESULTS.md)")  # fmt: skip
+                        help="the Markdown table (default: benchmarks/RESULTS.md)")  # fmt: skip
     args = parser.parse_args(argv)
-    names = list(groups())
+    names = list(GROUPS)
     if args.only:
         unknown = [n for n in args.only if n not in names]
         if unknown:

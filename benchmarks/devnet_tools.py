@@ -105,19 +105,17 @@ def check_all(devnet: Devnet, txs: list[bytes]) -> list[Any]:
     return results
 
 
-def place_long_term(devnet: Devnet, count: int, *, first_client_id: int, price_usd: int = 20_000,
-                    size_btc: Decimal = Decimal("0.1"), per_call: int = 1000) -> list[int]:  # fmt: skip
-    """`count` resting long-term BTC-USD buys of alice (distinct prices far below the
-    oracle); returns their client ids. They become OPEN with the next block."""
+def place_long_term(devnet: Devnet, client_ids: list[int], *, price_usd: int = 20_000,
+                    size_btc: Decimal = Decimal("0.1"), per_call: int = 1000) -> None:
+    """Resting long-term BTC-USD buys of alice, the first at `price_usd`, the next ones a
+    dollar lower each (far below the oracle). They become OPEN with the next block."""
     signer = Signer(devnet)
     gtbt = int(time.time()) + LONG_TERM_SECONDS
-    ids = list(range(first_client_id, first_client_id + count))
-    for start in range(0, count, per_call):
-        chunk = ids[start : start + per_call]
-        check_all(devnet, [signer.place_buy(cid, price_usd - cid % 5000, size_btc,
+    for start in range(0, len(client_ids), per_call):
+        chunk = client_ids[start : start + per_call]
+        check_all(devnet, [signer.place_buy(cid, price_usd - (start + i) % 5000, size_btc,
                                             flags=FLAG_LONG_TERM, gtbt=gtbt)
-                           for cid in chunk])  # fmt: skip
-    return ids
+                           for i, cid in enumerate(chunk)])  # fmt: skip
 
 
 def cancel_long_term(devnet: Devnet, client_ids: list[int], per_call: int = 1000) -> None:
@@ -129,8 +127,9 @@ def cancel_long_term(devnet: Devnet, client_ids: list[int], per_call: int = 1000
                            for cid in client_ids[start : start + per_call]])  # fmt: skip
 
 
-async def wait_for(predicate, what: str, timeout: float = 60.0, interval: float = 0.05) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_for(predicate, what: str, limit: float = 60.0, interval: float = 0.05) -> None:
+    """Poll `predicate` (plain or async) until true; TimeoutError after `limit` seconds."""
+    deadline = time.monotonic() + limit
     while True:
         value = predicate()
         if asyncio.iscoroutine(value):
@@ -157,7 +156,7 @@ def alice_open_on_indexer(devnet: Devnet) -> int:
     return devnet.call(count)
 
 
-async def clear_alice(devnet: Devnet, timeout: float = 30.0) -> None:
+async def clear_alice(devnet: Devnet, limit: float = 30.0) -> None:
     """Cancel whatever alice still has open on the chain (a failed run's leftovers), so the
     next measurement starts from an empty book; waits for the indexer to agree."""
     left = alice_open_on_chain(devnet)
@@ -173,9 +172,9 @@ async def clear_alice(devnet: Devnet, timeout: float = 30.0) -> None:
     await wait_for(lambda: not any(o.order_id.order_flags != FLAG_SHORT_TERM
                                    for o in alice_open_on_chain(devnet)),
                    "alice's long-term orders to be cancelled (a benchmark leaked them?)",
-                   timeout)  # fmt: skip
+                   limit)  # fmt: skip
     await wait_for(lambda: alice_open_on_indexer(devnet) == 0, "the indexer to show no open "
-                   "orders of alice", timeout)  # fmt: skip
+                   "orders of alice", limit)  # fmt: skip
 
 
 # ----- a fixed-rate stream of indexer order updates ------------------------------------------
@@ -232,8 +231,8 @@ class UpdatePump:
                 body["totalFilled"] = str(Decimal(seq % 999 + 1) / 10_000)
                 body["clientMetadata"] = str(seq)
                 self.emitted[seq] = time.perf_counter()
-                store._publish(Change(SUBACCOUNTS, channel,
-                                      {"orders": [body], "blockHeight": str(store.height)}))  # fmt: skip
+                contents = {"orders": [body], "blockHeight": str(store.height)}
+                store._publish(Change(SUBACCOUNTS, channel, contents))
                 sent += 1
         return sent
 
@@ -243,15 +242,19 @@ def order_uuids(client_ids: list[int], flags: int = FLAG_LONG_TERM) -> list[str]
     return [order_uuid(ALICE.address, 0, cid, BTC_CLOB, flags) for cid in client_ids]
 
 
+# Client ids of the resting orders: never reused in a run (the chain refuses to place a
+# stateful order again once it was cancelled), far from the store's own allocations.
+_resting_client_ids = itertools.count(1_000_000)
+
+
 @contextlib.asynccontextmanager
-async def resting_orders(devnet: Devnet, count: int, *, first_client_id: int,
-                         size_btc: Decimal = Decimal("0.1"),
+async def resting_orders(devnet: Devnet, count: int, *, size_btc: Decimal = Decimal("0.1"),
                          price_usd: int = 20_000) -> AsyncIterator[list[int]]:  # fmt: skip
     """`count` long-term orders of alice, OPEN on the indexer for the block's duration;
     cancelled (and gone from the indexer) afterwards. Yields their client ids."""
     before = alice_open_on_indexer(devnet)
-    ids = place_long_term(devnet, count, first_client_id=first_client_id, size_btc=size_btc,
-                          price_usd=price_usd)
+    ids = [next(_resting_client_ids) for _ in range(count)]
+    place_long_term(devnet, ids, size_btc=size_btc, price_usd=price_usd)
     try:
         await wait_for(lambda: alice_open_on_indexer(devnet) >= before + count,
                        f"{count} resting orders on the indexer")  # fmt: skip

@@ -1,4 +1,4 @@
-"""memory: peak RSS (ru_maxrss) of the TUI holding 1,000 open orders and 10,000 final ones
+"""memory: peak RSS (VmHWM) of the TUI holding 1,000 open orders and 10,000 final ones
 in its history, against a bare Textual app, each in a fresh process.
 
 The app is the real one (build_app, headless, every tab shown once); its account state is
@@ -29,6 +29,15 @@ TARGET_MB = 150
 
 
 def peak_rss_mb() -> float:
+    """This process's peak RSS. VmHWM, not ru_maxrss: Linux carries ru_maxrss across
+    exec, so a child of a big process would report its parent's peak."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 

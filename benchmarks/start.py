@@ -28,7 +28,6 @@ from tui_app.devnet.node import Devnet
 if TYPE_CHECKING:
     from benchmarks.__main__ import Context
 
-START_FIRST_CLIENT_ID = 3_000_000  # cid % 5000 == 0: the first order rests at exactly PRICE
 PRICE_USD = 12_345
 MARKER = b"12,345"  # the price as the orders table shows it (BTC-USD tick: $1)
 TIMEOUT = 60.0
@@ -100,8 +99,7 @@ async def bench_start(ctx: Context) -> list[Row]:
     for latency in ctx.latencies:
         devnet = ctx.devnet(latency)
         ours, base = [], []
-        async with resting_orders(devnet, 1, first_client_id=START_FIRST_CLIENT_ID,
-                                  price_usd=PRICE_USD):  # fmt: skip
+        async with resting_orders(devnet, 1, price_usd=PRICE_USD):
             for i in range(ctx.iterations(5)):
                 home = ctx.workdir / f"start-{latency}-{i}"
                 ours.append(await asyncio.to_thread(time_to_live_frame, devnet, home) * 1000)

@@ -16,7 +16,14 @@ from benchmarks.harness import Row
 from tui_app.chain.orders import OrderKey
 from tui_app.devnet.accounts import ALICE
 from tui_app.ids import order_uuid
-from tui_app.store import AuditAction, AuditEntry, AuditOutcome, OrderRecord, OrderStatus, OrderStore
+from tui_app.store import (
+    AuditAction,
+    AuditEntry,
+    AuditOutcome,
+    OrderRecord,
+    OrderStatus,
+    OrderStore,
+)
 
 if TYPE_CHECKING:
     from benchmarks.__main__ import Context

@@ -43,8 +43,6 @@ RATES = (10, 100, 1000)
 FULL_SECONDS = {10: 12.0, 100: 6.0, 1000: 5.0}  # 120, 600 and 5,000 updates
 QUICK_SECONDS = {10: 2.0, 100: 1.0, 1000: 1.0}
 DRAIN_SECONDS = 3.0
-UI_FIRST_CLIENT_ID = 1_000_000
-SCALE_FIRST_CLIENT_ID = 2_000_000
 
 
 def main_thread_cpu() -> float:
@@ -112,12 +110,20 @@ def latencies(times: dict[int, float], pump: UpdatePump, seqs: range) -> tuple[l
     return out, len(seqs) - len(out)
 
 
-async def wait_live(app: Any, order_ids: list[str], timeout: float = 60.0) -> None:
+async def settle(predicate: Any, seconds: float) -> None:
+    """Wait until `predicate()` or `seconds` have passed (what is missing then is lost)."""
+    try:
+        await wait_for(predicate, "", seconds)
+    except TimeoutError:
+        pass
+
+
+async def wait_live(app: Any, order_ids: list[str], limit: float = 60.0) -> None:
     from tui_app.widgets.orders import OrdersTable
 
     table = app.query_one(OrdersTable)
     await wait_for(lambda: all(oid in table for oid in order_ids),
-                   "the TUI to show the resting orders", timeout)  # fmt: skip
+                   "the TUI to show the resting orders", limit)  # fmt: skip
 
 
 async def pump_into_tui(app: Any, pump: UpdatePump, rate: float, seconds: float,
@@ -133,9 +139,7 @@ async def pump_into_tui(app: Any, pump: UpdatePump, rate: float, seconds: float,
         sent = await pump.run(rate, seconds)
         cpu = main_thread_cpu() - cpu_before
         seqs = range(start_seq, start_seq + sent)
-        deadline = time.monotonic() + DRAIN_SECONDS
-        while len(watcher.painted) < sent and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+        await settle(lambda: len(watcher.painted) >= sent, DRAIN_SECONDS)
     finally:
         if probe is not None:
             probe.recording = False
@@ -171,9 +175,7 @@ async def pump_into_websocket(devnet: Devnet, pump: UpdatePump, rate: float,
         reader = asyncio.create_task(read())
         try:
             sent = await pump.run(rate, seconds)
-            deadline = time.monotonic() + DRAIN_SECONDS
-            while len(received) < sent and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
+            await settle(lambda: len(received) >= sent, DRAIN_SECONDS)
         finally:
             reader.cancel()
             await asyncio.gather(reader, return_exceptions=True)
@@ -192,8 +194,7 @@ async def bench_update_latency(ctx: Context) -> list[Row]:
     rows = []
     for latency in ctx.latencies:
         devnet = ctx.devnet(latency)
-        async with resting_orders(devnet, PUMPED_ORDERS,
-                                  first_client_id=UI_FIRST_CLIENT_ID) as client_ids:  # fmt: skip
+        async with resting_orders(devnet, PUMPED_ORDERS) as client_ids:
             pump = UpdatePump(devnet, order_uuids(client_ids))
             tui: dict[int, dict[str, Any]] = {}
             async with running_app(devnet, ctx.workdir / f"latency-{latency}") as app:
@@ -266,6 +267,15 @@ async def cancel_all_in_tui(ctx: Context, devnet: Devnet, app: Any,
     await asyncio.sleep(0.5)  # what follows on screen (progress, notifications)
     probe.recording = False
     devnet.faults.freeze_blocks = False
+    # Let the screen's per-order messages drain and close it before the app exits: quitting
+    # with CancelFinished messages still queued crashes the app (see findings).
+    screen = app.screen
+    await wait_for(lambda: getattr(screen, "phase", "done") == "done", "the report", 60)
+    await pilot.pause()
+    await pilot.press("escape")
+    await wait_for(lambda: not isinstance(app.screen, CancelAllScreen), "the screen to close", 30)
+    await pilot.pause()
+    await asyncio.sleep(1.0)
     return probe.worst_ms, elapsed
 
 
@@ -276,8 +286,7 @@ async def bench_stall(ctx: Context) -> list[Row]:
         devnet = ctx.devnet(latency)
         probe = LoopLagProbe()
         cancel_lags, cancel_times, burst_lags = [], [], []
-        async with resting_orders(devnet, PUMPED_ORDERS,
-                                  first_client_id=UI_FIRST_CLIENT_ID) as client_ids:  # fmt: skip
+        async with resting_orders(devnet, PUMPED_ORDERS) as client_ids:
             pump = UpdatePump(devnet, order_uuids(client_ids))
             async with running_app(devnet, ctx.workdir / f"stall-{latency}") as app:
                 probe.start()
@@ -326,25 +335,26 @@ async def bench_scale(ctx: Context) -> list[Row]:
     seconds = 2.0 if ctx.quick else 8.0
     devnet = ctx.devnet(0)
     measured: dict[int, dict[str, Any]] = {}
-    async with resting_orders(devnet, SCALE_SIZES[0],
-                              first_client_id=SCALE_FIRST_CLIENT_ID) as pumped:  # fmt: skip
+    async with resting_orders(devnet, SCALE_SIZES[0]) as pumped:
         pump = UpdatePump(devnet, order_uuids(pumped))
         for size in SCALE_SIZES:
-            async with contextlib.AsyncExitStack() as more:
-                if size > len(pumped):  # tiny orders, so that 10,000 fit alice's margin
+            async with running_app(devnet, ctx.workdir / f"scale-{size}") as app, \
+                    contextlib.AsyncExitStack() as more:
+                await wait_live(app, pump.order_ids, 120)
+                if size > len(pumped):
+                    # Placed while the app listens: the subaccount snapshot carries at most
+                    # 1,000 orders (as the real indexer's), updates carry them all. Tiny
+                    # orders, so that 10,000 fit alice's margin.
                     await more.enter_async_context(resting_orders(
-                        devnet, size - len(pumped), first_client_id=SCALE_FIRST_CLIENT_ID + 100,
-                        size_btc=Decimal("0.001")))  # fmt: skip
-                async with running_app(devnet, ctx.workdir / f"scale-{size}") as app:
-                    await wait_for(lambda app=app: len(app.state.open_orders()) >= size,
-                                   f"the TUI to show {size} open orders", 120)  # fmt: skip
-                    await wait_live(app, pump.order_ids, 120)
-                    idle_before = main_thread_cpu()
-                    await asyncio.sleep(seconds / 2)
-                    idle = (main_thread_cpu() - idle_before) / (seconds / 2)
-                    got = await pump_into_tui(app, pump, SCALE_RATE, seconds)
-                    got["idle"] = idle
-                    measured[size] = got
+                        devnet, size - len(pumped), size_btc=Decimal("0.001"), price_usd=15_000))
+                await wait_for(lambda app=app, size=size: len(app.state.open_orders()) >= size,
+                               f"the TUI to show {size} open orders", 120)  # fmt: skip
+                idle_before = main_thread_cpu()
+                await asyncio.sleep(seconds / 2)
+                idle = (main_thread_cpu() - idle_before) / (seconds / 2)
+                got = await pump_into_tui(app, pump, SCALE_RATE, seconds)
+                got["idle"] = idle
+                measured[size] = got
             ctx.log(f"scale {size}: cpu {got['cpu']:.3f} s for {got['sent']}, idle {idle:.0%}")
     small, large = measured[SCALE_SIZES[0]], measured[SCALE_SIZES[1]]
 

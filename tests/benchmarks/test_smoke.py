@@ -1,0 +1,41 @@
+"""Keeps the benchmark harness from rotting: one cheap benchmark with a handful of
+messages, and the table it would print. No timing is asserted (measurements live in
+benchmarks/, never in tests)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from benchmarks.__main__ import GROUPS, Context, write_results
+from benchmarks.feed import json_loads_rate, make_frames, parse_and_apply_rate
+from benchmarks.harness import LoopLagProbe, Row, markdown_table, percentile, text_table
+
+
+def test_feed_benchmark_runs_and_reports(tmp_path: Path) -> None:
+    frames = make_frames(50)
+    ours, base = parse_and_apply_rate(frames), json_loads_rate(frames)
+    assert ours > 0 and base > 0
+    row = Row("feed", "feed", "—", "msgs/s", [ours], [base], "json.loads", "≥ 1/s",
+              lambda r: r.stats.median > 0)  # fmt: skip
+    assert row.verdict() == "yes" and row.ratio is not None
+    assert "feed" in text_table([row]) and markdown_table([row]).count("\n") == 2
+    out = tmp_path / "RESULTS.md"
+    write_results([row], quick=True, seconds=1.0, path=out)
+    assert "| feed |" in out.read_text()
+
+
+def test_groups_and_percentiles() -> None:
+    assert {"cancel-all", "place", "feed", "latency", "stall", "scale", "store", "start",
+            "memory"} <= set(GROUPS)  # fmt: skip
+    assert percentile([3.0, 1.0, 2.0], 99) == 3.0 and percentile([1.0, 2.0], 50) == 1.0
+    assert Context(Path("."), quick=True).iterations(5) == 1
+
+
+async def test_loop_lag_probe_records() -> None:
+    probe = LoopLagProbe()
+    probe.start()
+    probe.recording = True
+    await asyncio.sleep(0.03)
+    await probe.stop()
+    assert probe.lags and probe.worst_ms >= 0
