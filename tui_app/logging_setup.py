@@ -16,6 +16,9 @@ from tui_app.locations import default_log_file
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 STDERR = "-"
 _FORMAT = "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
+# Libraries that log every request at INFO (httpx: "HTTP Request: GET .../v4/time" every
+# few seconds while polling): only their warnings, unless the trader asks for DEBUG.
+CHATTY_LOGGERS = ("httpx", "httpcore")
 
 
 def configure_logging(level: str = "INFO", log_file: str | Path | None = None) -> str:
@@ -42,5 +45,8 @@ def configure_logging(level: str = "INFO", log_file: str | Path | None = None) -
         old.close()
     root.addHandler(handler)
     root.setLevel(level.upper())
+    chatty_level = logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(chatty_level)
     logging.captureWarnings(True)
     return target
