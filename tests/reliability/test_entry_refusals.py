@@ -110,6 +110,16 @@ def run_main(monkeypatch, capsys, tmp_path, argv, **env) -> tuple[int, str, str]
         monkeypatch.setenv(name, str(tmp_path / name.lower()))
     for name, value in env.items():
         monkeypatch.setenv(name, value)
+    if not argv or argv[0].startswith("-"):  # the TUI: it wants a terminal first
+        import io
+        import sys
+
+        class Tty(io.StringIO):
+            def isatty(self) -> bool:
+                return True
+
+        monkeypatch.setattr(sys, "stdin", Tty())
+        monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     try:
         code = main(argv)
     except SystemExit as exc:
