@@ -654,9 +654,12 @@ class DydxApp(App[None]):
         from tui_app.screens.order_form import OrderFormScreen
 
         positions = {m: p.signed_size for m, p in self.state.positions.items()}
+        trading = self.config.settings.trading
         screen = OrderFormScreen(self.state.markets, market=market,
                                  free_collateral=self.state.free_collateral,
-                                 positions=positions)
+                                 positions=positions,
+                                 short_term_blocks=trading.short_term_blocks,
+                                 long_term_seconds=trading.long_term_seconds)
         self.push_screen(screen, lambda request: request and self.run_place(request))
 
     def open_close_position(self, market: str) -> None:

@@ -31,7 +31,9 @@ def values(**changes) -> FormValues:
 def test_a_valid_limit_order_gives_the_request_and_the_preview():
     check = check_order(values(), ETH, FREE_COLLATERAL)
     assert check.errors == {}
-    assert check.request == PlaceRequest("ETH-USD", "BUY", Decimal("0.010"), Decimal("2450.5"))
+    # A limit order is long-term (good-til-time) unless the trader says otherwise.
+    assert check.request == PlaceRequest("ETH-USD", "BUY", Decimal("0.010"), Decimal("2450.5"),
+                                         long_term=True)
     # notional = size x price, margin = notional x IMF 0.05, free after = 1000 - margin
     assert check.preview.notional == Decimal("24.5050")
     assert check.preview.initial_margin == Decimal("1.225250")
@@ -69,6 +71,7 @@ def test_fok_is_refused_with_the_chains_reason():
     ("changes", "field", "reason"),
     [
         (dict(reduce_only=True), "reduce_only", "only on short-term IOC"),
+        (dict(reduce_only=True, time_in_force=IOC), "time_in_force", "3002"),
         (dict(reduce_only=True, time_in_force=IOC, long_term=True), "time_in_force", "3002"),
         (dict(post_only=True, time_in_force=IOC), "post_only", "not with IOC"),
         (dict(long_term=True, time_in_force=IOC), "time_in_force", "long-term orders cannot"),
@@ -85,8 +88,14 @@ def test_order_type_rules(changes, field, reason):
     assert reason in check.errors[field], check.errors
 
 
+@pytest.mark.parametrize("long_term", [True, False])
+def test_post_only_is_allowed_on_both_terms(long_term):
+    check = check_order(values(post_only=True, long_term=long_term), ETH)
+    assert check.valid and check.request.post_only and check.request.long_term is long_term
+
+
 def test_reduce_only_needs_a_position_it_reduces():
-    ioc = dict(reduce_only=True, time_in_force=IOC)
+    ioc = dict(reduce_only=True, time_in_force=IOC, long_term=False)
     assert "no open ETH-USD position" in check_order(values(**ioc), ETH).errors["reduce_only"]
     long_position = Decimal("0.005")
     increase = check_order(values(**ioc), ETH, position_size=long_position)
@@ -98,8 +107,10 @@ def test_reduce_only_needs_a_position_it_reduces():
 
 
 def test_market_order_without_price_is_valued_at_the_oracle_price():
-    check = check_order(values(order_type=OrderType.MARKET, time_in_force=IOC, price=""), ETH,
-                        FREE_COLLATERAL)
+    check = check_order(
+        values(order_type=OrderType.MARKET, time_in_force=IOC, long_term=False, price=""),
+        ETH, FREE_COLLATERAL,
+    )
     assert check.valid and check.request.price is None
     assert check.preview.at_oracle and check.preview.notional == Decimal("25.000")
 
@@ -131,7 +142,8 @@ async def test_typing_a_sell_order_dismisses_with_its_request():
         assert app.screen.check.valid
         await pilot.press("ctrl+s")
         await pilot.pause()
-    assert app.result == PlaceRequest("ETH-USD", "SELL", Decimal("0.010"), Decimal("2450.5"))
+    assert app.result == PlaceRequest("ETH-USD", "SELL", Decimal("0.010"), Decimal("2450.5"),
+                                      long_term=True)
 
 
 async def test_a_size_off_step_shows_the_reason_and_blocks_submit():
@@ -172,8 +184,62 @@ async def test_choosing_a_market_order_sets_short_term_ioc():
         await pilot.pause()
         screen = app.screen
         assert screen.query_one("#time_in_force").value == "ioc"
+        assert screen.query_one("#long_term").value == "short"
         assert screen.check.valid  # the price is optional for a market order
         assert "at oracle price" in str(screen.query_one("#preview").render())
         await pilot.press("escape")
         await pilot.pause()
     assert app.result is None
+
+
+def focused_rows(app: ScreenHost) -> list[str]:
+    """The labels of the rows marked as focused (▶ and reverse video, not colour)."""
+    rows = app.screen.query(".row.-focused")
+    return [str(row.query_one("Label").render()) for row in rows]
+
+
+async def test_the_focused_field_is_marked_without_colour():
+    app = form_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert focused_rows(app) == ["▶ Size"]
+        assert str(app.screen.query_one("#price").parent.query_one("Label").render()) == (
+            "  Price"
+        )
+        await pilot.press("tab")
+        assert focused_rows(app) == ["▶ Price"]
+        await pilot.press("tab")  # a choice: its chosen option is in reverse video
+        assert focused_rows(app) == ["▶ Time in force"]
+        choice = app.screen.query_one("#time_in_force")
+        assert choice.get_component_rich_style("choice--chosen").reverse
+        await pilot.press("shift+tab", "shift+tab", "shift+tab", "shift+tab", "shift+tab")
+        assert focused_rows(app) == ["▶ Market"]
+        assert not choice.get_component_rich_style("choice--chosen").reverse
+
+
+async def test_a_limit_order_defaults_to_long_term_and_ioc_to_short_term():
+    app = ScreenHost(lambda: OrderFormScreen(markets(), market="ETH-USD",
+                                             short_term_blocks=10, long_term_seconds=86400))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"0.010", "tab", *"2450.5")
+        await pilot.pause()
+        screen = app.screen
+        term = screen.query_one("#long_term")
+        assert term.value == "long" and screen.check.request.long_term
+        assert reason(app, "long_term") == "good-til-time: 1d00h"  # trading.long_term_seconds
+        await pilot.press("tab", "right")  # time in force GTT -> IOC: short-term
+        await pilot.pause()
+        assert term.value == "short" and not screen.check.request.long_term
+        assert reason(app, "long_term") == "good-til-block: 10 blocks"
+        await pilot.press("left")  # back to GTT: long-term again
+        await pilot.pause()
+        assert term.value == "long"
+        await pilot.press("tab", "left")  # the term stays switchable: short-term GTT
+        await pilot.pause()
+        assert screen.check.valid and not screen.check.request.long_term
+        await pilot.press("shift+tab", "shift+tab", "shift+tab", "shift+tab", "right")
+        await pilot.pause()  # type -> market: short-term IOC; back to limit: long-term GTT
+        assert (screen.query_one("#time_in_force").value, term.value) == ("ioc", "short")
+        await pilot.press("left")
+        await pilot.pause()
+        assert (screen.query_one("#time_in_force").value, term.value) == ("gtt", "long")

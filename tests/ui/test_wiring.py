@@ -37,7 +37,7 @@ async def test_n_opens_the_form_and_places_what_was_typed():
         await settle(pilot)
         assert not isinstance(app.screen, OrderFormScreen)
     places = [args for name, args in controller.calls if name == "place"]
-    assert places == [PlaceRequest(market, "BUY", step * 3, tick * 1000)]
+    assert places == [PlaceRequest(market, "BUY", step * 3, tick * 1000, long_term=True)]
     assert isinstance(places[0].size, Decimal)
 
 

@@ -1,12 +1,15 @@
 """A compact, mouse-free choice among a few options, for the screens' forms.
 
 The chosen option is marked with a filled dot, not only a colour, so it reads with
-NO_COLOR and in 256 colours alike. One line (left/right) or one option per line (up/down).
+NO_COLOR and in 256 colours alike; while the choice has the focus, the chosen option is
+also in reverse video, like a cursor. One line (left/right) or one option per line
+(up/down).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding
@@ -16,10 +19,13 @@ from textual.widget import Widget
 
 
 class Choice(Widget, can_focus=True):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"choice--chosen"}
+
     DEFAULT_CSS = """
     Choice { height: auto; width: auto; }
     Choice:focus { background: $boost; }
-    Choice:focus > .choice--chosen { text-style: bold; }
+    Choice > .choice--chosen { text-style: bold; }
+    Choice:focus > .choice--chosen { text-style: bold reverse; }
     """
 
     BINDINGS = [
@@ -56,12 +62,15 @@ class Choice(Widget, can_focus=True):
         self.set_reactive(Choice.value, value)
 
     def render(self) -> Text:
+        chosen_style = self.get_component_rich_style("choice--chosen", partial=True)
         text = Text()
         for index, (value, label) in enumerate(self.options):
             if index:
                 text.append("\n" if self.vertical else "  ")
-            chosen = value == self.value
-            text.append(("● " if chosen else "○ ") + label, style="bold" if chosen else "")
+            if value == self.value:
+                text.append(f"● {label}", style=chosen_style)
+            else:
+                text.append(f"○ {label}")
         return text
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

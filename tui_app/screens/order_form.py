@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -29,6 +30,7 @@ from tui_app.chain.quantize import (
 from tui_app.controller.requests import OrderType, PlaceRequest, TimeInForceChoice
 from tui_app.models import PerpetualMarket
 from tui_app.screens.choice import Choice
+from tui_app.widgets.format import duration
 
 FOK_REASON = "not supported by the chain: FOK is deprecated and refused (clob 48); use IOC"
 
@@ -46,7 +48,9 @@ class FormValues:
     time_in_force: TimeInForceChoice = TimeInForceChoice.GTT
     post_only: bool = False
     reduce_only: bool = False
-    long_term: bool = False
+    # Like dYdX's own front end: a limit order rests on the book, so it is long-term
+    # (good-til-time) by default; market and IOC orders are short-term.
+    long_term: bool = True
 
 
 @dataclass(frozen=True)
@@ -240,6 +244,10 @@ def _yes_no(value: bool) -> str:
     return "yes" if value else "no"
 
 
+def _row_label(label: str, *, focused: bool) -> str:
+    return f"▶ {label}" if focused else f"  {label}"
+
+
 FIELDS = (
     "market", "side", "order_type", "size", "price", "time_in_force", "long_term",
     "post_only", "reduce_only",
@@ -258,11 +266,12 @@ class OrderFormScreen(ModalScreen[PlaceRequest | None]):
     }
     OrderFormScreen #form-title { text-style: bold; height: 1; margin-bottom: 1; }
     OrderFormScreen .row { height: auto; }
-    OrderFormScreen .row > Label { width: 15; }
+    OrderFormScreen .row > Label { width: 16; margin-right: 1; }
+    OrderFormScreen .row.-focused > Label { text-style: bold reverse; }
     OrderFormScreen .row > .field { width: 26; }
     OrderFormScreen .row > Input.field { width: 18; margin-right: 8; }
     OrderFormScreen .row > Select.field { width: 26; }
-    OrderFormScreen .reason { width: 1fr; color: $text-muted; }
+    OrderFormScreen .reason { width: 1fr; margin-left: 1; color: $text-muted; }
     OrderFormScreen .reason.-error { color: $error; }
     OrderFormScreen .reason.-warning { color: $warning; }
     OrderFormScreen #preview { margin-top: 1; height: auto; }
@@ -289,11 +298,16 @@ class OrderFormScreen(ModalScreen[PlaceRequest | None]):
         side: str = "BUY",
         free_collateral: Decimal | None = None,
         positions: Mapping[str, Decimal] | None = None,
+        short_term_blocks: int | None = None,
+        long_term_seconds: int | None = None,
     ) -> None:
         super().__init__()
         self.markets = dict(markets)
         self.free_collateral = free_collateral
         self.positions = dict(positions or {})
+        # The configured lifetimes (trading.*), shown beside the term when known.
+        self.short_term_blocks = short_term_blocks
+        self.long_term_seconds = long_term_seconds
         tickers = sorted(self.markets)
         if market not in self.markets:
             market = tickers[0] if tickers else None
@@ -355,9 +369,26 @@ class OrderFormScreen(ModalScreen[PlaceRequest | None]):
     def _row(self, label: str, widget: Widget) -> ComposeResult:
         widget.add_class("field")
         with Horizontal(classes="row"):
-            yield Label(label)
+            yield Label(_row_label(label, focused=False), name=label)
             yield widget
             yield Static("", id=f"{widget.id}-reason", classes="reason", markup=False)
+
+    def _show_focused_row(self) -> None:
+        """Mark the row that has the focus: a ▶ and reverse video on its label, so the
+        trader sees where typing goes without relying on colour (NO_COLOR, 256 colours).
+        """
+        focused = self.focused
+        for row in self.query(".row"):
+            has_focus = focused is not None and row in focused.ancestors_with_self
+            row.set_class(has_focus, "-focused")
+            label = row.query_one(Label)
+            label.update(_row_label(label.name or "", focused=has_focus))
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self._show_focused_row()
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        self._show_focused_row()
 
     def on_mount(self) -> None:
         if getattr(self.app, "cursor_blink", True) is False:
@@ -412,9 +443,10 @@ class OrderFormScreen(ModalScreen[PlaceRequest | None]):
         self.refresh_bindings()
         return check
 
-    @staticmethod
-    def _hint(name: str, market: PerpetualMarket | None, values: FormValues) -> str:
+    def _hint(self, name: str, market: PerpetualMarket | None, values: FormValues) -> str:
         # With nothing wrong, say what the field expects.
+        if name == "long_term":
+            return self._term_hint(values.long_term)
         if market is None:
             return ""
         if name == "size" and market.step_size is not None:
@@ -425,6 +457,15 @@ class OrderFormScreen(ModalScreen[PlaceRequest | None]):
                 return "optional: worst price you accept" + (f", {tick}" if tick else "")
             return tick
         return ""
+
+    def _term_hint(self, long_term: bool) -> str:
+        if long_term:
+            if self.long_term_seconds is None:
+                return "good-til-time"
+            return f"good-til-time: {duration(self.long_term_seconds)}"
+        if self.short_term_blocks is None:
+            return "good-til-block"
+        return f"good-til-block: {self.short_term_blocks} blocks"
 
     def _preview_text(self, preview: Preview) -> str:
         basis = " (at oracle price)" if preview.at_oracle else ""
@@ -442,10 +483,20 @@ class OrderFormScreen(ModalScreen[PlaceRequest | None]):
         self.revalidate()
 
     def on_choice_changed(self, event: Choice.Changed) -> None:
-        if event.choice.id == "order_type" and event.value == OrderType.MARKET:
-            # A market order is short-term IOC: set what it needs instead of refusing.
-            self.query_one("#time_in_force", Choice).value = TimeInForceChoice.IOC.value
-            self.query_one("#long_term", Choice).value = "short"
+        # Set what the type or time in force needs instead of refusing it: a market
+        # order is short-term IOC, an IOC order short-term, a limit order long-term GTT
+        # (the term stays switchable; the checks say why a combination is refused).
+        term = self.query_one("#long_term", Choice)
+        if event.choice.id == "order_type":
+            tif = self.query_one("#time_in_force", Choice)
+            if event.value == OrderType.MARKET:
+                tif.value = TimeInForceChoice.IOC.value
+                term.value = "short"
+            else:
+                tif.value = TimeInForceChoice.GTT.value
+                term.value = "long"
+        elif event.choice.id == "time_in_force":
+            term.value = "short" if event.value == TimeInForceChoice.IOC else "long"
         self.revalidate()
 
     def on_select_changed(self, event: Select.Changed) -> None:
