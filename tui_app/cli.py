@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import signal
 import sys
 import threading
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from tui_app import __version__
 from tui_app.commands.status import add_status_command, run_status
@@ -25,31 +26,34 @@ from tui_app.logging_setup import LOG_LEVELS, configure_logging
 log = logging.getLogger(__name__)
 
 
+# Strict ASCII: int() and Decimal() also take full-width or Arabic-Indic digits,
+# underscores and surrounding spaces, which a command line should refuse.
+_ASCII_INT = re.compile(r"[0-9]{1,10}")
+_ASCII_SECONDS = re.compile(r"[0-9]{1,6}(\.[0-9]{1,6})?")
+
+
 def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not _ASCII_INT.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}")
+    port = int(text)
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"port must be 0..65535 (0 picks a free one): {port}")
     return port
 
 
 def _seconds(text: str) -> Decimal:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value.is_finite() or value <= 0:
+    if not _ASCII_SECONDS.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}")
+    value = Decimal(text)
+    if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text}")
     return value
 
 
 def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {value}")
-    return value
+    if not _ASCII_INT.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
+    return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -113,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument(
         "--seed",
-        type=int,
+        type=_non_negative,
         default=0,
         help="seed of oracle prices and synthetic traders (default %(default)s)",
     )
@@ -125,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument(
         "--short-block-window",
-        type=int,
+        type=_non_negative,
         default=DEFAULT_SHORT_BLOCK_WINDOW,
         help="blocks a short-term order may live (default %(default)s, as the Python client "
         "assumes; the chain uses 40 since late 2025)",
