@@ -78,6 +78,30 @@ async def test_an_update_changes_only_its_row():
         assert orders.selected_key() == selected
 
 
+async def test_a_new_order_without_indexer_times_is_aged_from_when_it_was_first_seen():
+    """Short-term orders are not in the indexer's database: no createdAtHeight, no
+    updatedAt. Their age counts from the moment the app first saw them (its clock)."""
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        orders = app.query_one(OrdersTable)
+        assert orders.cell_text(ETH_BUY, "age") == "40s"  # since the indexer's updatedAt
+        new_id = "0b9ad2a4-0000-5000-8000-000000000001"
+        bare = {k: v for k, v in demo.OPEN_ORDERS[0].items()
+                if k not in ("createdAtHeight", "updatedAt", "updatedAtHeight")}
+        feed_of(app).apply({"type": "channel_data", "channel": "v4_subaccounts",
+                            "id": demo.CHANNEL_ID, "version": "3.0.0",
+                            "contents": {"orders": [dict(bare, id=new_id, clientId="999")]}})
+        app.flush_changes()
+        await pilot.pause()
+        assert orders.cell_text(new_id, "age") == "0s"
+        app.clock.advance(42)
+        app.tick()
+        await pilot.pause()
+        assert orders.cell_text(new_id, "age") == "42s"
+        assert orders.cell_text(ETH_BUY, "age") == "1m22s"
+
+
 async def test_a_burst_is_coalesced_into_one_update():
     posted: list[AccountUpdated] = []
 

@@ -159,6 +159,9 @@ class OrderContext:
     # "retrying 2/5", "outcome unknown, reconciling"); shown until the order is final.
     note: str | None = None
     tick: Decimal | None = None  # the market's tick size, for the price
+    # When the app first saw the order: its age when the indexer gives no time or height
+    # (short-term orders are not in the indexer's database, so their updates carry none).
+    first_seen: datetime | None = None
 
 
 def is_long_term(order: TrackedOrder) -> bool:
@@ -236,6 +239,8 @@ def order_age(order: TrackedOrder, ctx: OrderContext) -> str:
         return duration((ctx.now - data.updated_at).total_seconds())
     if data.created_at_height is not None and ctx.block_height is not None:
         return f"{max(ctx.block_height - data.created_at_height, 0)} blk"
+    if ctx.first_seen is not None:
+        return duration((ctx.now - ctx.first_seen).total_seconds())
     return DASH
 
 

@@ -30,6 +30,9 @@ class OrdersTable(KeyedTable):
                          id=id)
         self.filter_text = ""
         self._final_since: dict[str, datetime] = {}
+        # When each order was first seen (the injected clock's time): its age when the
+        # indexer says nothing about when it was made.
+        self._first_seen: dict[str, datetime] = {}
 
     def refresh_orders(
         self,
@@ -43,16 +46,22 @@ class OrdersTable(KeyedTable):
         height = state.block_height
         for order_id in list(ids):
             order = state.order(order_id)
-            if order is None or not self._visible(order, now):
+            if order is None:
+                self.discard(order_id)
+                continue
+            first_seen = self._first_seen.setdefault(order_id, now)
+            if not self._visible(order, now):
                 self.discard(order_id)
                 continue
             market = state.markets.get(order.ticker or "")
             tick = market.tick_size if market is not None else None
-            ctx = OrderContext(now, height, notes.get(order_id), tick)
+            ctx = OrderContext(now, height, notes.get(order_id), tick, first_seen)
             self.upsert(order_id, order_row(order, ctx))
         if order_ids is None:  # a full refresh also drops rows the state forgot
             for key in [k for k in self.keys if k not in state.orders]:
                 self.discard(key)
+            for key in [k for k in self._first_seen if k not in state.orders]:
+                del self._first_seen[key]
         self.finish()
 
     def _visible(self, order: TrackedOrder, now: datetime) -> bool:
