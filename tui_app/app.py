@@ -21,15 +21,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from textual import on, work
+from textual.actions import ActionParseResult
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container, Vertical
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Tab, Tabs
 
@@ -85,6 +87,7 @@ TABS = ("orders", "positions", "markets", "fills", "history")
 TRADE_TABS = frozenset({"orders", "positions", "markets"})  # shown together when wide
 TRADING_ACTIONS = frozenset({"cancel_order", "cancel_all", "new_order", "close_position"})
 QUIT_AGAIN_SECONDS = 3.0
+DISABLED_NOTICE_SECONDS = 2.0  # a held disabled key: one notice, not one per repeat
 
 
 # --- the injected parts --------------------------------------------------------------
@@ -249,6 +252,7 @@ class DydxApp(App[None]):
         self._changes = ChangeAccumulator()
         self._unsubscribe: list[Callable[[], None]] = []
         self._quit_pressed_at: float | None = None
+        self._disabled_told: dict[tuple[str, str], float] = {}  # -> clock.monotonic()
         self._place_counter = 0
         if parts.deterministic:
             self.cursor_blink = False  # read by Input widgets created later
@@ -605,14 +609,52 @@ class DydxApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Trading keys: disabled (greyed, with the reason in the header) when read-only
         or without a controller; cancel-all also while one is running."""
-        if action in TRADING_ACTIONS:
-            if self.config.read_only or self.controller is None:
-                return None
-            if action == "cancel_all" and "cancel_all" in self.in_flight:
-                return None
+        if self.disabled_reason(action) is not None:
+            return None
         if action == "page":
             return self.active_tab == "history"
         return True
+
+    def disabled_reason(self, action: str) -> str | None:
+        """Why a trading key does nothing now (None: it is enabled)."""
+        if action not in TRADING_ACTIONS:
+            return None
+        reason = self.trading_disabled_reason()
+        if reason is not None:
+            return f"Trading keys are disabled: {reason}."
+        if action == "cancel_all" and "cancel_all" in self.in_flight:
+            return "A cancel-all is still running: wait for its result."
+        return None
+
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """Run an action; a disabled key (or command) says why instead of doing nothing.
+
+        Textual asks `check_action` for every footer refresh, so the reason cannot be
+        told there; a key press runs the action once, so it is told here, at most once
+        per key and reason every few seconds (a held key does not stack toasts).
+        """
+        handled = await super().run_action(action, default_namespace, namespaces)
+        if not handled and isinstance(action, str):
+            # The app's keys, and the screens' that can say why (a `disabled_reason`).
+            target = self if default_namespace is None else default_namespace
+            explain = getattr(target, "disabled_reason", None)
+            reason = explain(action) if callable(explain) else None
+            if reason is not None:
+                self._tell_disabled(action, reason)
+        return handled
+
+    def _tell_disabled(self, action: str, reason: str) -> None:
+        now = self.clock.monotonic()
+        last = self._disabled_told.get((action, reason))
+        if last is not None and now - last < DISABLED_NOTICE_SECONDS:
+            return
+        self._disabled_told[(action, reason)] = now
+        self.notify(reason, title="Key disabled", severity="warning", markup=False)
 
     def trading_disabled_reason(self) -> str | None:
         if self.config.read_only:

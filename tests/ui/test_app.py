@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from textual.screen import ModalScreen
 from textual.widgets import Input
 
 from tests.ui.harness import (
@@ -18,7 +19,7 @@ from tests.ui.harness import (
     screen_text,
     settle,
 )
-from tui_app.controller.requests import CancelResult
+from tui_app.controller.requests import CancelResult, CancelScope
 from tui_app.feed.status import WsState
 from tui_app.tools import demo_scenario as demo
 from tui_app.widgets.fills import FillsTable
@@ -240,6 +241,47 @@ async def test_read_only_mode_disables_the_trading_keys():
         assert "no mnemonic" in (app.trading_disabled_reason() or "")
         text = screen_text(app)
         assert "TESTNET" in text and "READ-ONLY" in text
+
+
+def disabled_notices(app) -> list[str]:
+    return [str(n.message) for n in app._notifications if n.title == "Key disabled"]
+
+
+async def test_a_disabled_key_says_why_once_per_press():
+    app = make_app(config=read_only_config())
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        app.clear_notifications()  # the start-up notice names the reason too
+        await pilot.press("c")
+        await pilot.pause()
+        assert len(disabled_notices(app)) == 1
+        assert "Trading keys are disabled" in disabled_notices(app)[0]
+        assert "no mnemonic" in disabled_notices(app)[0]
+        await pilot.press("c", "c")  # a held key: no stack of toasts
+        await pilot.pause()
+        assert len(disabled_notices(app)) == 1
+        app.clock.advance(3)
+        await pilot.press("c")
+        await pilot.pause()
+        assert len(disabled_notices(app)) == 2
+        await pilot.press("question_mark")  # an enabled key says nothing of the kind
+        await pilot.pause()
+        assert len(disabled_notices(app)) == 2
+
+
+async def test_cancel_all_while_one_runs_says_so():
+    controller = FakeController(gate=asyncio.Event())
+    app = make_app(controller=controller)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        app.run_cancel_all(CancelScope())
+        await pilot.pause()
+        await pilot.press("C")
+        await pilot.pause()
+        assert disabled_notices(app) == ["A cancel-all is still running: wait for its result."]
+        assert not isinstance(app.screen, ModalScreen)
+        controller.gate.set()
+        await settle(app, pilot)
 
 
 async def test_keys_are_rebound_from_the_config():

@@ -41,6 +41,20 @@ async def test_n_opens_the_form_and_places_what_was_typed():
     assert isinstance(places[0].size, Decimal)
 
 
+async def test_ctrl_s_on_an_incomplete_form_says_why():
+    app = make_app(controller=FakeController())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.clear_notifications()
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, OrderFormScreen)  # nothing placed, form still open
+        notices = [str(n.message) for n in app._notifications if n.title == "Key disabled"]
+        assert notices == ["Not placed: size: required"]
+
+
 async def test_capital_c_confirms_then_cancels_all_with_the_scope():
     controller = FakeController()
     app = make_app(controller=controller)

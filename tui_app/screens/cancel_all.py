@@ -247,6 +247,16 @@ class CancelAllScreen(ModalScreen[CancelAllReport | None]):
             return None if self.phase == "running" else True
         return True
 
+    def disabled_reason(self, action: str) -> str | None:
+        """Why a key does nothing now (the app shows it when the key is pressed)."""
+        if self.check_action(action, ()):
+            return None
+        if action == "close":
+            return "The cancels are being sent: wait for the result."
+        if action == "confirm" and self.phase == "confirm":
+            return "No open order in this scope."
+        return None
+
     def _can_retry(self) -> bool:
         return self.error is not None or bool(self.report and self.report.failed)
 

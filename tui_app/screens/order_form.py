@@ -521,6 +521,13 @@ class OrderFormScreen(ModalScreen[PlaceRequest | None]):
             return None  # shown greyed out while the form is invalid
         return True
 
+    def disabled_reason(self, action: str) -> str | None:
+        """Why ctrl+s does nothing (the app shows it when the key is pressed)."""
+        if action != "submit" or self.check.valid:
+            return None
+        field_, why = next(iter(self.check.errors.items()), ("form", "incomplete"))
+        return f"Not placed: {field_.replace('_', ' ')}: {why}"
+
     def action_submit(self) -> None:
         check = self.revalidate()
         if check.valid:
