@@ -243,4 +243,3 @@ async def test_a_limit_order_defaults_to_long_term_and_ioc_to_short_term():
         await pilot.press("left")
         await pilot.pause()
         assert (screen.query_one("#time_in_force").value, term.value) == ("gtt", "long")
-
