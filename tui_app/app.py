@@ -48,7 +48,7 @@ from tui_app.controller.requests import (
     ReconcileSummary,
 )
 from tui_app.feed.status import ConnectionStatus
-from tui_app.messages import CancelFinished, CancelRequested
+from tui_app.messages import CancelFinished, CancelRequested, cancel_all_result
 from tui_app.state import (
     AccountState,
     BalanceChanged,
@@ -684,12 +684,12 @@ class DydxApp(App[None]):
                           and o.status.is_live]
         screen = CancelAllScreen(self.state.open_orders(), self.controller,
                                  focus_market=market, filter_ids=filter_ids)
-        self.push_screen(screen, self._cancel_all_done)
+        self.push_screen(screen, lambda report: self._cancel_all_done(report, screen.asked))
 
-    def _cancel_all_done(self, report: CancelAllReport | None) -> None:
+    def _cancel_all_done(self, report: CancelAllReport | None, asked: int) -> None:
         if report is not None and report.outcomes:
             failed = bool(report.failed)
-            self.notify(summarize(report), title="Cancel all", markup=False,
+            self.notify(cancel_all_result(report, asked), title="Cancel all", markup=False,
                         severity="warning" if failed else "information")
 
     def open_new_order(self, market: str | None) -> None:
@@ -947,10 +947,7 @@ def summarize(result: object) -> str:
     if isinstance(result, CancelOutcome | PlaceOutcome):
         return result.message
     if isinstance(result, CancelAllReport):
-        total = len(result.outcomes)
-        failed = len(result.failed)
-        done = total - failed
-        return f"{done}/{total} cancelled or cancelling" + (f", {failed} failed" if failed else "")
+        return cancel_all_result(result, asked=len(result.outcomes))
     if isinstance(result, ReconcileSummary):
         return (
             f"{result.open_on_indexer} open, {result.settled} settled, "

@@ -7,9 +7,11 @@ this module. The shell's orders table shows the honest cancel state of a row fro
 
 from __future__ import annotations
 
+from collections import Counter
+
 from textual.message import Message
 
-from tui_app.controller.requests import CancelOutcome, CancelResult
+from tui_app.controller.requests import CancelAllReport, CancelOutcome, CancelResult
 
 
 def cancel_label(outcome: CancelOutcome) -> str:
@@ -32,6 +34,36 @@ def cancel_label(outcome: CancelOutcome) -> str:
         case CancelResult.UNKNOWN:
             return "unknown, reconciling"
     return str(outcome.result)
+
+
+# One word per result for the summary line (the rows say more: blocks left...).
+RESULT_WORDS = {
+    CancelResult.CANCELLED: "cancelled",
+    CancelResult.BEST_EFFORT: "best-effort",
+    CancelResult.SENT: "cancel sent",
+    CancelResult.ALREADY_DONE: "already done",
+    CancelResult.FAILED: "failed",
+    CancelResult.UNKNOWN: "unknown",
+}
+
+
+def cancel_all_result(report: CancelAllReport, asked: int) -> str:
+    """The result of a cancel-all in one line (two when the count moved): how many orders
+    the trader confirmed, how many the controller answered for, and what became of them.
+
+    The confirmation counts the open orders it saw; by the time the cancels go out a few
+    may have expired or filled (fewer answered) or been placed elsewhere (more).
+    """
+    answered = len(report.outcomes)
+    counts = Counter(RESULT_WORDS.get(o.result, str(o.result)) for o in report.outcomes)
+    breakdown = ", ".join(f"{n} {word}" for word, n in counts.items()) or "nothing to cancel"
+    orders = "order" if asked == 1 else "orders"
+    line = f"Done: {asked} {orders} asked, {answered} answered: {breakdown}"
+    if answered < asked:
+        line += f"\n{asked - answered} no longer open when sent (filled or expired meanwhile)."
+    elif answered > asked:
+        line += f"\n{answered - asked} more found open than the confirmation counted."
+    return line
 
 
 class CancelRequested(Message):

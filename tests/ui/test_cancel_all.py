@@ -9,7 +9,7 @@ from tests.ui.fakes import FakeController, open_orders
 from tests.ui.host import ScreenHost
 from tui_app.controller.errors import NetworkError
 from tui_app.controller.requests import CancelAllReport, CancelResult, CancelScope
-from tui_app.messages import CancelFinished, CancelRequested
+from tui_app.messages import CancelFinished, CancelRequested, cancel_all_result
 from tui_app.screens.cancel_all import CancelAllScreen, ProgressCounter, scope_summary
 
 ORDERS = open_orders()
@@ -56,7 +56,7 @@ async def test_market_in_focus_scope_reaches_the_controller():
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert controller.calls == [("cancel_all", CancelScope(market="ETH-USD"))]
-        assert "Done: 3 orders: 3 cancelled" in text(app, "#status")
+        assert "Done: 3 orders asked, 3 answered: 3 cancelled" in text(app, "#status")
         await pilot.press("escape")
         await pilot.pause()
     assert isinstance(app.result, CancelAllReport)
@@ -98,7 +98,7 @@ async def test_live_progress_and_no_escape_while_running():
             controller.steps.put_nowait(None)
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert text(app, "#status").startswith("Done: 5 orders")
+        assert text(app, "#status").startswith("Done: 5 orders asked, 5 answered")
 
 
 async def test_retry_the_failed_sends_only_those_and_merges_the_report():
@@ -110,7 +110,7 @@ async def test_retry_the_failed_sends_only_those_and_merges_the_report():
         await app.workers.wait_for_complete()
         await pilot.pause()
         status = text(app, "#status")
-        assert "2 failed or unknown" in status and "1 best-effort (15 blk)" in status
+        assert "2 failed or unknown" in status and "1 best-effort" in status
         assert str(app.screen.query_one("#retry").label) == "Retry the failed (2) (r)"
         await pilot.press("r")
         await app.workers.wait_for_complete()
@@ -144,6 +144,32 @@ async def test_rows_learn_each_outcome_through_messages():
     assert len(finished) == 5
 
 
+def test_the_result_line_says_how_many_were_asked_and_what_became_of_them():
+    controller = FakeController()
+    outcomes = tuple(controller._outcome(order_id) for order_id in IDS[:3])
+    report = CancelAllReport(outcomes)
+    assert cancel_all_result(report, 3) == "Done: 3 orders asked, 3 answered: 3 cancelled"
+    fewer = cancel_all_result(report, 5)
+    assert fewer.startswith("Done: 5 orders asked, 3 answered: 3 cancelled\n")
+    assert "2 no longer open when sent (filled or expired meanwhile)" in fewer
+    more = cancel_all_result(report, 1)
+    assert more.startswith("Done: 1 order asked, 3 answered")
+    assert "2 more found open than the confirmation counted" in more
+
+
+async def test_orders_gone_since_the_confirmation_are_told_apart():
+    """The confirmation counted 5; two filled or expired before the cancels went out."""
+    app, controller = setup()
+    controller.orders = ORDERS[:3]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        status = text(app, "#status")
+        assert status.startswith("Done: 5 orders asked, 3 answered: 3 cancelled")
+        assert "2 no longer open when sent" in status
+
+
 async def test_a_controller_error_is_shown_and_can_be_retried():
     app, controller = setup()
     controller.cancel_all_error = NetworkError("the node did not answer: try again")
@@ -156,7 +182,7 @@ async def test_a_controller_error_is_shown_and_can_be_retried():
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert controller.calls == [("cancel_all", CancelScope())] * 2
-        assert "Done: 5 orders: 5 cancelled" in text(app, "#status")
+        assert "Done: 5 orders asked, 5 answered: 5 cancelled" in text(app, "#status")
 
 
 async def test_counts_style_progress_also_shows_n_of_n():

@@ -22,7 +22,12 @@ from textual.widgets import Button, DataTable, ProgressBar, Static
 
 from tui_app.controller.errors import ControllerError
 from tui_app.controller.requests import CancelAllReport, CancelOutcome, CancelScope
-from tui_app.messages import CancelFinished, CancelRequested, cancel_label
+from tui_app.messages import (
+    CancelFinished,
+    CancelRequested,
+    cancel_all_result,
+    cancel_label,
+)
 from tui_app.screens.choice import Choice
 from tui_app.state import TrackedOrder
 
@@ -190,6 +195,7 @@ class CancelAllScreen(ModalScreen[CancelAllReport | None]):
         self.report: CancelAllReport | None = None
         self.error: str | None = None
         self.last_scope: CancelScope | None = None
+        self.asked = 0  # how many orders the confirmation counted in the chosen scope
         self.streamed: set[str] = set()  # outcomes already posted as they came
 
     # ---- layout
@@ -269,9 +275,10 @@ class CancelAllScreen(ModalScreen[CancelAllReport | None]):
             return
         if self.report is not None and self.report.failed:
             ids = frozenset(o.order_id for o in self.report.failed)
-            self._start(CancelScope(order_ids=ids))
+            self._start(CancelScope(order_ids=ids), retry=True)
         elif self.last_scope is not None:
-            self._start(self.last_scope)  # the whole call failed: send it again
+            # The whole call failed: send it again (the confirmed count still holds).
+            self._start(self.last_scope, retry=self.report is not None)
 
     def action_close(self) -> None:
         if self.phase != "running":
@@ -282,12 +289,14 @@ class CancelAllScreen(ModalScreen[CancelAllReport | None]):
         {"confirm": self.action_confirm, "retry": self.action_retry,
          "close": self.action_close}[event.button.id or "close"]()
 
-    def _start(self, scope: CancelScope) -> None:
+    def _start(self, scope: CancelScope, *, retry: bool = False) -> None:
         self.phase = "running"
         self.last_scope = scope
         self.streamed.clear()
         self.error = None
         targets = [o for o in self.orders if in_scope(o, scope)]
+        if not retry:  # a retry's report is merged into the first: the count stays
+            self.asked = len(targets)
         for order in targets:
             self.app.post_message(CancelRequested(order.id, order.ticker))
         self.query_one("#scope").add_class("-hidden")
@@ -368,10 +377,7 @@ class CancelAllScreen(ModalScreen[CancelAllReport | None]):
     def _result_text(self) -> str:
         parts = []
         if self.report is not None:
-            counts = Counter(cancel_label(o) for o in self.report.outcomes)
-            total = len(self.report.outcomes)
-            parts.append(f"Done: {total} order{'s' if total != 1 else ''}: "
-                         + ", ".join(f"{n} {label}" for label, n in counts.items()))
+            parts.append(cancel_all_result(self.report, self.asked))
             if self.report.failed:
                 parts.append(f"{len(self.report.failed)} failed or unknown: "
                              "retry them, or leave them to reconciliation.")
