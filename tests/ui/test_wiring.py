@@ -16,9 +16,14 @@ from tui_app.screens.order_form import OrderFormScreen
 SIZE = (80, 24)
 
 
-async def settle(pilot, times: int = 3) -> None:
-    for _ in range(times):
-        await pilot.pause(0.05)
+async def settle(pilot) -> None:
+    """Wait for the workers that end (controller calls, the cancel-all screen's; not the
+    feed, which runs forever), then for the messages they posted: no fixed sleeps."""
+    app = pilot.app
+    finishing = [w for w in app.workers if w.group != "feed"]
+    if finishing:  # (an empty list would mean "every worker", the feed included)
+        await app.workers.wait_for_complete(finishing)
+    await pilot.pause()
 
 
 async def test_n_opens_the_form_and_places_what_was_typed():
@@ -65,7 +70,7 @@ async def test_capital_c_confirms_then_cancels_all_with_the_scope():
         assert isinstance(app.screen, CancelAllScreen)
         assert app.screen.check_action("confirm", ())
         await pilot.press("y")
-        await settle(pilot, 5)
+        await settle(pilot)
         assert ("cancel_all", CancelScope()) in controller.calls
         await pilot.press("escape")
         await settle(pilot)

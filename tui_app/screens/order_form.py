@@ -244,6 +244,13 @@ def _yes_no(value: bool) -> str:
     return "yes" if value else "no"
 
 
+def _show(widget: Static, text: str) -> None:
+    """Update a line only when its text changes: each update costs a layout pass, and
+    the form revalidates on every key."""
+    if widget.content != text:
+        widget.update(text)
+
+
 def _row_label(label: str, *, focused: bool) -> str:
     return f"▶ {label}" if focused else f"  {label}"
 
@@ -382,7 +389,7 @@ class OrderFormScreen(ModalScreen[PlaceRequest | None]):
             has_focus = focused is not None and row in focused.ancestors_with_self
             row.set_class(has_focus, "-focused")
             label = row.query_one(Label)
-            label.update(_row_label(label.name or "", focused=has_focus))
+            _show(label, _row_label(label.name or "", focused=has_focus))
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         self._show_focused_row()
@@ -431,13 +438,13 @@ class OrderFormScreen(ModalScreen[PlaceRequest | None]):
                 text = f"! {warning}"
             else:
                 text = self._hint(name, market, values)
-            reason.update(text)
+            _show(reason, text)
             reason.set_class(error is not None and text != "required", "-error")
             reason.set_class(error is None and warning is not None, "-warning")
-        self.query_one("#preview", Static).update(self._preview_text(check.preview))
+        _show(self.query_one("#preview", Static), self._preview_text(check.preview))
         preview_warning = check.warnings.get("preview")
         warning_line = self.query_one("#preview-warning", Static)
-        warning_line.update(f"! {preview_warning}" if preview_warning else "")
+        _show(warning_line, f"! {preview_warning}" if preview_warning else "")
         warning_line.set_class(preview_warning is None, "-empty")
         self.query_one("#submit", Button).disabled = not check.valid
         self.refresh_bindings()
