@@ -138,6 +138,8 @@ class AppParts:
     trading_off_reason: str | None = None
     # Tests and screenshots: no timers, no blinking cursor, no feed worker surprises.
     deterministic: bool = False
+    # The launcher already had the trader type "mainnet" (before connecting anything).
+    mainnet_confirmed: bool = False
 
 
 def build_app(parts: AppParts) -> DydxApp:
@@ -303,7 +305,7 @@ class DydxApp(App[None]):
         reason = self.trading_disabled_reason()
         if reason:
             self.notify(reason, title="Trading keys disabled", severity="warning", timeout=15)
-        if self.config.is_mainnet:
+        if self.config.is_mainnet and not self.parts.mainnet_confirmed:
             self.open_mainnet_confirmation()
         else:
             self.start_live()

@@ -105,11 +105,22 @@ def run_tui(config: Any, db: str | None = None) -> int:
     """Run the TUI until the trader quits; returns the process exit code."""
     from tui_app.feed.embedded import embedded_devnet
 
+    if config.is_mainnet and not confirm_mainnet(config):
+        return 1
     store_path = Path(db).expanduser() if db else None
     # On `local` with nothing answering, a devnet runs in-process; its endpoints may be
     # free ports rather than the configured ones, so use the config it hands back.
     with embedded_devnet(config) as local:
         return asyncio.run(_run_app(local.config, store_path))
+
+
+def confirm_mainnet(config: Any) -> bool:
+    """The typed confirmation, before the store, the node or the indexer is touched."""
+    from tui_app.screens.mainnet import MainnetGateApp
+
+    confirmed = MainnetGateApp(address=config.address, read_only=config.read_only).run()
+    log.info("mainnet confirmation: %s", "typed" if confirmed else "refused")
+    return bool(confirmed)
 
 
 async def _run_app(config: Any, db: Path | None) -> int:
@@ -119,6 +130,7 @@ async def _run_app(config: Any, db: Path | None) -> int:
         app = build_app(AppParts(
             config=config, state=parts.state, feed=parts.feed, controller=parts.controller,
             store_path=parts.store_path, trading_off_reason=parts.trading_off_reason,
+            mainnet_confirmed=config.is_mainnet,
         ))
         await app.run_async()
         # A crashed Textual app would exit 0 unless we pass its code on.

@@ -6,7 +6,7 @@ caller quits. Anything else keeps it locked (no case folding, no trimming: a del
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
@@ -83,3 +83,15 @@ class MainnetConfirmScreen(Screen[bool]):
 
     def action_quit_app(self) -> None:
         self.dismiss(False)
+
+
+class MainnetGateApp(App[bool]):
+    """The confirmation alone, before anything connects: no node or indexer is contacted
+    on mainnet until the trader has typed the network name."""
+
+    def __init__(self, *, address: str | None, read_only: bool) -> None:
+        super().__init__()
+        self._screen = MainnetConfirmScreen(NETWORK_NAME, address=address, read_only=read_only)
+
+    def on_mount(self) -> None:
+        self.push_screen(self._screen, lambda confirmed: self.exit(bool(confirmed)))
