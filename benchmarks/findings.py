@@ -1,7 +1,98 @@
-"""What the measurements showed, written after a full run (appended to RESULTS.md)."""
+"""What the measurements showed and why (appended to RESULTS.md). Written from the full
+run and profiles (pyinstrument) of the misses; update it when the figures change."""
 
 FINDINGS = """
 ## Findings
 
-(to be written)
+The machine has 2 cores and was shared during the run (other sessions ran the test suite
+and a `dydx-tui` at the same time, load average around 2): absolute figures are noisy and
+pessimistic, ratios measured in the same run less so. The benchmark's devnet runs in the
+same process as the measured parts (as `dydx-tui`'s embedded devnet does), so it competes
+for the GIL.
+
+**Met:** cancel-all is ~137× faster than the NodeClient loop at 50 ms latency (the loop
+pays an account query and a broadcast, two round trips, per order; cancel-all sends five
+MsgBatchCancel txs at once); place at 50 ms latency is within 1.05× of the bare client;
+scale CPU per update is within 2× (but see below).
+
+**Missed, and why** (file:line at the time of the run; none of these modules is the
+benchmark's, so they are reported, not changed):
+
+1. *cancel-all 500 short-term at 50 ms: 393 ms median, target 200 ms* (137× faster
+   than the loop: that part is met). The round trips are already down to two (the
+   indexer's open orders and the latest block in parallel, then the five MsgBatchCancel
+   txs at once on 8 gateway threads); the rest is CPU on the event loop. Profile
+   (pyinstrument, one cancel-all of 500 at 50 ms, 454 ms, 360 ms of it CPU):
+   - 176 ms `CancelAll._targets` -> `RestIndexerReader.open_orders`
+     (tui_app/controller/cancel_all.py:113, controller/indexer.py:64): every REST
+     request builds a new `httpx.AsyncClient`
+     (dydx_v4_client/indexer/rest/shared/rest.py:17, used by tui_app/feed/rest_poller.py)
+     whose SSL context load (`load_verify_locations`) costs 100-170 ms of CPU on the loop
+     even for plain http; the round trip itself is 50 ms. The same cost makes a
+     10-order cancel-all at 0 ms take 150 ms where the loop of 10 plain cancels takes 45.
+   - ~110 ms in the store: the pending update of 500 rows, then one `update_orders`
+     transaction per batch answer (five, serialized behind the store lock: 37 ms of
+     waiting on `OrderStore._transaction`, store.py:434).
+   - 80 ms the batch broadcasts (one 50 ms round trip plus signing).
+   Fixes (not ours to make here): one shared `httpx.AsyncClient` in RestPoller; record
+   the five batch answers in one transaction; skip or bound the indexer read when the
+   store already lists the orders.
+2. *place at 0 ms: 1.95× the bare client (11.4 vs 5.8 ms median).* At loopback the
+   store's three commits (client id allocation, pending row + audit, active row + audit;
+   WAL with synchronous=FULL, tui_app/store/store.py:488) and the worker-thread hops
+   dominate; at 50 ms latency they vanish in the two round trips both sides make (1.05×).
+   The target is met where it matters (a remote node) and missed on loopback.
+3. *feed: ~21,000/s (36,000/s on an idle machine), target 50,000/s.* Half the time is
+   pydantic's `validate_json` of the whole order (tui_app/models/parsing.py:80, ~12 us
+   a message when idle), half `AccountState._apply_order`/`_store`
+   (tui_app/state/account.py:434-470: merge, derive_status, expiry bookkeeping, change
+   records). json.loads alone reaches only ~100,000/s here, so the target needs a
+   lighter parse (e.g. validate only the fields shown) on this CPU.
+4. *store: insert+update p99 ~22 ms (median 3.7 ms), lookup median 0.28 ms, p99 2.4 ms.*
+   Two fsync'd commits per insert+update (synchronous=FULL, store.py:488) on a shared
+   disk; a lookup is two hops to aiosqlite's thread (`execute`, then `fetchone`,
+   store.py:606-609), ~0.1 ms each. `execute_fetchall` (one hop) or an in-memory index of
+   open orders would bring lookups under 0.2 ms.
+5. *update latency: the TUI shows an update 230-450 ms (p50) after the devnet emits it
+   at 0 ms latency, where a bare WebSocket client has it in under 1 ms; seconds at
+   1,000/s.* Profile of the running app at only 10 updates/s: 80% of the main thread is
+   Textual re-rendering the open orders table. `KeyedTable.upsert`
+   (tui_app/widgets/keyed_table.py:83) changes cells with `DataTable.update_cell`, and
+   every update_cell bumps `DataTable._update_count`, which is part of the key of every
+   cached cell, row and line render (textual/widgets/_data_table.py:906, 2131, 2281,
+   2447): one changed cell re-renders every visible cell through rich, 100-300 ms a
+   time here. It happens on every flush (tui_app/app.py `AppParts.flush_interval = 0.1`,
+   which alone adds up to 100 ms), twice a second from `DydxApp.tick` (tui_app/app.py: refreshes
+   every order row, and the age column changes every time), and on every block (app.py
+   `on_account_updated` refreshes all orders when the height moves). Plus the feed's
+   3-second REST round-trip probe (tui_app/feed/feed.py:447) pays the httpx SSL context
+   (finding 1) on the loop: a 170 ms stall every 3 s. Fixes: render rows with a widget
+   that re-renders only the changed line (or a DataTable subclass with per-row cache
+   keys), move ages/countdowns out of the cells, flush at display rate (16-33 ms).
+6. *UI stalls: 270-550 ms* during a 1,000/s burst and during cancel-all of 500 (the
+   longest loop stall seen by a 5 ms sleep probe): the same full-table re-renders, plus
+   the SSL context of cancel-all's REST read (finding 1) on the app's loop; cancel-all of
+   500 through the screen (C, y) took 3.3-4.1 s until every row showed its cancel.
+7. *scale: update latency with 10,000 open orders is 3.7 s median (23× the 10-order
+   case).* The CPU-per-update row looks fine (1.5×) only because the main thread is
+   saturated with 10,000 orders (the "busy when idle" note divided thread CPU by the
+   nominal 4 s while the saturated loop slept far longer, hence 199%; fixed after the
+   run to use the measured time): `tick()` and every block re-derive and
+   re-render all 10,000 rows (`DydxApp.tick` and `on_account_updated` call `refresh_orders` with no ids), so updates queue
+   behind them. The subaccount snapshot holds at most 1,000 orders (as the real
+   indexer's), so the benchmark sends the other 9,000 as updates while the app runs.
+8. *start: 2.3-2.9 s to the first live frame, target 1.5 s* (`import textual` alone:
+   0.2-0.3 s). Most of it is imports before the first frame (dydx_v4_client, grpc,
+   protobuf, pydantic models, aiohttp via the devnet package) plus the store, the gateway
+   (chain-id check round trip) and the feed's snapshots before any row can show;
+   `python -X importtime -m tui_app --help` shows the import part.
+9. *memory*: see the row; peak RSS is read from VmHWM in a fresh process (ru_maxrss is
+   carried across exec on Linux and would report the benchmark's own size).
+
+**Bug found while benchmarking** (not a performance figure): quitting the app while the
+cancel-all screen's per-order `CancelFinished` messages are still queued crashes it with
+`NoMatches: No nodes match 'OrdersTable' on Screen(id='_default')` from
+`DydxApp.set_order_note` (tui_app/app.py, called from `on_cancel_finished`):
+the handler runs during shutdown after the widgets are gone. The benchmark now waits for
+the screen's report and closes it before leaving the app.
 """
