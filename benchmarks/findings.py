@@ -62,8 +62,8 @@ benchmark's, so they are reported, not changed):
    cached cell, row and line render (textual/widgets/_data_table.py:906, 2131, 2281,
    2447): one changed cell re-renders every visible cell through rich, 100-300 ms a
    time here. It happens on every flush (tui_app/app.py `AppParts.flush_interval = 0.1`,
-   which alone adds up to 100 ms), twice a second from `DydxApp.tick` (tui_app/app.py: refreshes
-   every order row, and the age column changes every time), and on every block (app.py
+   which alone adds up to 100 ms), twice a second from `DydxApp.tick` (tui_app/app.py:
+   refreshes every order row, and the age column changes every time), and on every block (app.py
    `on_account_updated` refreshes all orders when the height moves). Plus the feed's
    3-second REST round-trip probe (tui_app/feed/feed.py:447) pays the httpx SSL context
    (finding 1) on the loop: a 170 ms stall every 3 s. Fixes: render rows with a widget
@@ -77,9 +77,9 @@ benchmark's, so they are reported, not changed):
    case).* The CPU-per-update row looks fine (1.5×) only because the main thread is
    saturated with 10,000 orders (the "busy when idle" note divided thread CPU by the
    nominal 4 s while the saturated loop slept far longer, hence 199%; fixed after the
-   run to use the measured time): `tick()` and every block re-derive and
-   re-render all 10,000 rows (`DydxApp.tick` and `on_account_updated` call `refresh_orders` with no ids), so updates queue
-   behind them. The subaccount snapshot holds at most 1,000 orders (as the real
+   run to use the measured time): twice a second and on every block the app re-derives
+   and re-renders all 10,000 rows (`DydxApp.tick` and `on_account_updated` call
+   `refresh_orders` with no ids), so updates queue behind them. The subaccount snapshot holds at most 1,000 orders (as the real
    indexer's), so the benchmark sends the other 9,000 as updates while the app runs.
 8. *start: 2.3-2.9 s to the first live frame, target 1.5 s* (`import textual` alone:
    0.2-0.3 s). Most of it is imports before the first frame (dydx_v4_client, grpc,
