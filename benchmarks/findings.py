@@ -63,8 +63,8 @@ benchmark's, so they are reported, not changed):
    2447): one changed cell re-renders every visible cell through rich, 100-300 ms a
    time here. It happens on every flush (tui_app/app.py `AppParts.flush_interval = 0.1`,
    which alone adds up to 100 ms), twice a second from `DydxApp.tick` (tui_app/app.py:
-   refreshes every order row, and the age column changes every time), and on every block (app.py
-   `on_account_updated` refreshes all orders when the height moves). Plus the feed's
+   refreshes every order row, and the age column changes every time), and on every
+   block (app.py `on_account_updated` refreshes all orders when the height moves). Plus the feed's
    3-second REST round-trip probe (tui_app/feed/feed.py:447) pays the httpx SSL context
    (finding 1) on the loop: a 170 ms stall every 3 s. Fixes: render rows with a widget
    that re-renders only the changed line (or a DataTable subclass with per-row cache
@@ -79,8 +79,9 @@ benchmark's, so they are reported, not changed):
    nominal 4 s while the saturated loop slept far longer, hence 199%; fixed after the
    run to use the measured time): twice a second and on every block the app re-derives
    and re-renders all 10,000 rows (`DydxApp.tick` and `on_account_updated` call
-   `refresh_orders` with no ids), so updates queue behind them. The subaccount snapshot holds at most 1,000 orders (as the real
-   indexer's), so the benchmark sends the other 9,000 as updates while the app runs.
+   `refresh_orders` with no ids), so updates queue behind them. The subaccount snapshot
+   holds at most 1,000 orders (as the real indexer's), so the benchmark sends the other
+   9,000 as updates while the app runs.
 8. *start: 2.3-2.9 s to the first live frame, target 1.5 s* (`import textual` alone:
    0.2-0.3 s). Most of it is imports before the first frame (dydx_v4_client, grpc,
    protobuf, pydantic models, aiohttp via the devnet package) plus the store, the gateway
