@@ -49,6 +49,7 @@ from tui_app.controller.requests import (
 )
 from tui_app.feed.status import ConnectionStatus
 from tui_app.messages import CancelFinished, CancelRequested, cancel_all_result
+from tui_app.retry_notes import OrderRetrying, attach_retry_notes
 from tui_app.state import (
     AccountState,
     BalanceChanged,
@@ -256,6 +257,7 @@ class DydxApp(App[None]):
         self._quit_pressed_at: float | None = None
         self._disabled_told: dict[tuple[str, str], float] = {}  # -> clock.monotonic()
         self._place_counter = 0
+        self.retry_notes = attach_retry_notes(self)  # "retrying 2/5" on the order's row
         if parts.deterministic:
             self.cursor_blink = False  # read by Input widgets created later
 
@@ -885,6 +887,9 @@ class DydxApp(App[None]):
 
     def on_cancel_finished(self, message: CancelFinished) -> None:
         self._note_cancel_outcome(message.outcome)
+
+    def on_order_retrying(self, message: OrderRetrying) -> None:
+        self.retry_notes.show(message)
 
     # ----------------------------------------------------------- commands
 

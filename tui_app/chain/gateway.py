@@ -16,12 +16,15 @@
 - Stateful txs (long-term place/cancel) use a local sequence counter, seeded from the
   account, serialized by a lock, resynced when the chain answers sequence mismatch.
 - UNAVAILABLE is retried with backoff; a broadcast is retried with the *same signed
-  bytes*, so a retry can never become a second, different transaction.
+  bytes*, so a retry can never become a second, different transaction. Each retry is
+  reported to `on_retry(attempt, limit, error)` (per call, or the listener of
+  retry_notice.py), on the worker thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import re
@@ -55,6 +58,7 @@ from tui_app.chain.orders import (
     build_cancel_order,
     is_short_term_message,
 )
+from tui_app.chain.retry_notice import RetryCallback, notify_retry, retry_listener
 from tui_app.chain.worker import LoopThread, remaining_time
 
 log = logging.getLogger(__name__)
@@ -262,8 +266,15 @@ class NodeGateway:
 
     # ----- transactions ----------------------------------------------------------------------
 
-    async def place_order(self, order: Order, *, timeout: float | None = None) -> BroadcastResult:
-        return await self._send([MsgPlaceOrder(order=order)], "place order", timeout)
+    async def place_order(
+        self,
+        order: Order,
+        *,
+        timeout: float | None = None,
+        on_retry: RetryCallback | None = None,
+    ) -> BroadcastResult:
+        with _listening(on_retry):
+            return await self._send([MsgPlaceOrder(order=order)], "place order", timeout)
 
     async def cancel_order(
         self,
@@ -272,13 +283,15 @@ class NodeGateway:
         good_til_block: int | None = None,
         good_til_block_time: int | None = None,
         timeout: float | None = None,
+        on_retry: RetryCallback | None = None,
     ) -> BroadcastResult:
         msg = build_cancel_order(
             OrderKey.from_proto(order_id),
             good_til_block=good_til_block,
             good_til_block_time=good_til_block_time,
         )
-        return await self._send([msg], "cancel order", timeout)
+        with _listening(on_retry):
+            return await self._send([msg], "cancel order", timeout)
 
     async def batch_cancel(
         self,
@@ -423,6 +436,7 @@ class NodeGateway:
                     left = remaining_time()
                     if attempt < cfg.retry_attempts and (left is None or left > delay):
                         log.info("node %s (%s); retry in %.2f s", status.name, details, delay)
+                        notify_retry(attempt + 1, cfg.retry_attempts, f"{status.name} {details}")
                         await asyncio.sleep(delay)
                         continue
                     raise NetworkError(
@@ -448,6 +462,11 @@ class NodeGateway:
             return await self._pool[index].run(job, timeout or self.config.call_timeout, what)
         finally:
             self._in_flight[index] -= 1
+
+
+def _listening(on_retry: RetryCallback | None) -> contextlib.AbstractContextManager[None]:
+    """A per-call `on_retry` wins; without one, the caller's listener (if any) stays."""
+    return contextlib.nullcontext() if on_retry is None else retry_listener(on_retry)
 
 
 def _backoff(attempt: int, base: float, maximum: float) -> float:

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
@@ -30,6 +31,7 @@ from tui_app.chain.orders import (
     OrderSpec,
     build_order,
 )
+from tui_app.chain.retry_notice import retry_listener
 from tui_app.controller import answers
 from tui_app.controller.answers import Meaning
 from tui_app.controller.errors import (
@@ -83,6 +85,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Hook = Callable[[str, Sequence[str]], Awaitable[None] | None]
+# on_retry(order_id, attempt, limit): attempt 1..limit before each node retry, 0 when over.
+RetryHook = Callable[[str, int, int], None]
 
 # Statuses from which a cancel may be sent.
 CANCELLABLE = frozenset(
@@ -145,9 +149,14 @@ class OrderController:
         clock: Callable[[], datetime] = utc_now,
         live: LiveAccount | None = None,
         before_send: Hook | None = None,
+        on_retry: RetryHook | None = None,
     ) -> None:
         """`before_send(action, order_ids)` runs after the rows are committed and right
-        before the broadcast (tests and crash drills use it)."""
+        before the broadcast (tests and crash drills use it).
+
+        `on_retry(order_id, attempt, limit)` (also settable as an attribute) hears of the
+        node retries of a place or cancel of that order, on this controller's loop:
+        attempt 1..limit before each retry, then attempt 0 once the sending is over."""
         self.store = store
         self.gateway = gateway
         self.indexer = indexer
@@ -156,6 +165,7 @@ class OrderController:
         self.clock = clock
         self.live = live
         self.before_send = before_send
+        self.on_retry = on_retry
         self.cancel_bucket = TokenBucket(settings.cancel_rate_per_second, settings.cancel_burst)
         self.subaccount_id = subaccount_uuid(settings.owner, settings.subaccount_number)
         self.free_collateral: Decimal | None = None  # last known, when no live state
@@ -238,10 +248,11 @@ class OrderController:
     async def _broadcast_place(self, record: OrderRecord, message: Any) -> PlaceOutcome:
         order_id = record.order_id
         try:
-            result = await self._send_with_retries(
-                lambda: self.gateway.place_order(message, timeout=self.settings.node_timeout),
-                classify=answers.classify_place,
-            )
+            with self._retries_of(order_id):
+                result = await self._send_with_retries(
+                    lambda: self.gateway.place_order(message, timeout=self.settings.node_timeout),
+                    classify=answers.classify_place,
+                )
         except chain_errors.OutcomeUnknown as exc:
             await self.store.add_audit(
                 AuditEntry(order_id, AuditAction.PLACE, AuditOutcome.UNKNOWN, detail=str(exc))
@@ -320,7 +331,8 @@ class OrderController:
         )  # fmt: skip
         await self._before_send("cancel", [order_id])
         try:
-            result = await self._send_with_retries(send, classify=answers.classify_cancel)
+            with self._retries_of(order_id):
+                result = await self._send_with_retries(send, classify=answers.classify_cancel)
         except chain_errors.OutcomeUnknown as exc:
             await self.store.add_audit(
                 AuditEntry(order_id, AuditAction.CANCEL, AuditOutcome.UNKNOWN, detail=str(exc))
@@ -506,6 +518,43 @@ class OrderController:
             await asyncio.sleep(delay)
             delay *= 2
         raise AssertionError("unreachable")
+
+    @contextmanager
+    def _retries_of(self, order_id: str) -> Iterator[None]:
+        """Gateway retries inside the block go to `on_retry` for `order_id`. The gateway
+        reports on its worker thread: the news is marshalled to this loop first."""
+        hook = self.on_retry
+        if hook is None:
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        last_limit: list[int] = []
+        over = False
+
+        def call_hook(attempt: int, limit: int) -> None:
+            try:
+                hook(order_id, attempt, limit)
+            except Exception:
+                log.warning("on_retry hook failed", exc_info=True)
+
+        def on_loop(attempt: int, limit: int) -> None:
+            if not over:  # a late report (the caller gave up meanwhile) is dropped
+                last_limit.append(limit)
+                call_hook(attempt, limit)
+
+        def from_worker(attempt: int, limit: int, error: str) -> None:
+            try:
+                loop.call_soon_threadsafe(on_loop, attempt, limit)
+            except RuntimeError:  # the loop is closed: nobody to tell
+                pass
+
+        try:
+            with retry_listener(from_worker):
+                yield
+        finally:
+            over = True
+            if last_limit:
+                call_hook(0, last_limit[-1])
 
     async def _set_status(
         self,
