@@ -326,3 +326,36 @@ async def test_persistent_unavailable(devnet):
         # A broadcast cannot know whether its bytes got through before the failure.
         with pytest.raises(OutcomeUnknown):
             await gateway.place_order(_resting_buy(_key(0), gtb=height + 10))
+
+
+async def test_on_retry_hears_every_unavailable_retry_on_the_worker_thread(devnet):
+    import threading
+
+    from tui_app.chain.retry_notice import retry_listener
+
+    config = _config(devnet, retry_attempts=3, retry_base_delay=0.01, retry_max_delay=0.02)
+    async with await NodeGateway.connect(config, SecretStr(ALICE.mnemonic)) as gateway:
+        height = await gateway.latest_block_height()
+        await gateway.get_account()  # so that the place below is the broadcast alone
+        heard: list[tuple[int, int, str, bool]] = []
+
+        def listener(attempt: int, limit: int, error: str) -> None:
+            on_main = threading.current_thread() is threading.main_thread()
+            heard.append((attempt, limit, error, on_main))
+
+        devnet.faults.grpc.unavailable = True
+        # The context variable, set by the caller, reaches the worker thread.
+        with retry_listener(listener), pytest.raises(NetworkError, match="after 4 tries"):
+            await gateway.latest_block_height()
+        assert [(a, n) for a, n, _, _ in heard] == [(1, 3), (2, 3), (3, 3)]
+        assert all("UNAVAILABLE" in error and not on_main for _, _, error, on_main in heard)
+        # Per call, on a broadcast.
+        heard.clear()
+        with pytest.raises(OutcomeUnknown):
+            await gateway.place_order(_resting_buy(_key(0), gtb=height + 10), on_retry=listener)
+        assert [(a, n) for a, n, _, _ in heard] == [(1, 3), (2, 3), (3, 3)]
+        # Outside the block, nobody is told.
+        heard.clear()
+        with pytest.raises(NetworkError):
+            await gateway.latest_block_height()
+        assert heard == []
