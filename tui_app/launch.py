@@ -53,11 +53,13 @@ async def open_parts(config: Any, db: Path | None = None) -> AsyncIterator[LiveP
                 gateway = await _connect(config)
                 stack.push_async_callback(gateway.close)
                 parts.controller = _controller(config, store, gateway, state)
+                stack.push_async_callback(parts.controller.indexer.aclose)
             except Exception as exc:  # the UI still shows the account; trading is off
                 log.warning("trading is off: %s", exc)
                 parts.trading_off_reason = f"trading is off: {exc}"
         node_height = gateway.latest_block_height if gateway is not None else None
         parts.feed = IndexerFeed.from_config(config, state, node_height=node_height)
+        stack.push_async_callback(parts.feed.poller.aclose)  # in case the app never stops it
         yield parts
 
 

@@ -69,12 +69,13 @@ async def open_session(args: Any, *, trading: bool | None) -> AsyncIterator[Sess
         max_retries=config.settings.feed.rest_max_retries,
     )
     session = Session(config=config, reader=RestIndexerReader(poller))
-    if trading is False or (trading is None and config.read_only):
-        yield session
-        return
-    if config.read_only:
-        raise CommandError(str(ReadOnly(config.credentials.reason or "no signing key")))
     async with contextlib.AsyncExitStack() as stack:
+        stack.push_async_callback(poller.aclose)  # its HTTP client's connections
+        if trading is False or (trading is None and config.read_only):
+            yield session
+            return
+        if config.read_only:
+            raise CommandError(str(ReadOnly(config.credentials.reason or "no signing key")))
         session.store = await _open_store(args, config)
         stack.push_async_callback(session.store.close)
         session.gateway = await _connect(config)

@@ -53,6 +53,10 @@ class RestIndexerReader:
         self.poller = poller
         self.rate_limit_budget = rate_limit_budget
 
+    async def aclose(self) -> None:
+        """Close the poller's HTTP client; its owner calls this on the way out."""
+        await self.poller.aclose()
+
     @property
     def _account(self) -> Any:
         return self.poller.client.account

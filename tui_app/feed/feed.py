@@ -218,6 +218,7 @@ class IndexerFeed:
         self._send = None
         self._polling = False
         self._ws_state = WsState.STOPPED
+        await self.poller.aclose()  # the REST client's connections (reopened on demand)
         self._publish()
 
     async def run(self) -> None:

@@ -7,6 +7,14 @@ WebSocket snapshot.
 
 dYdX answers 429 with `Retry-After` in **milliseconds** (not seconds, as HTTP says);
 5xx answers and timeouts are retried with backoff up to a limit, then reported.
+
+One long-lived `httpx.AsyncClient` per poller: the package's `RestClient.get` opens a
+new `httpx.AsyncClient` for every request, and building one loads an SSL context
+(`load_verify_locations`, 100-170 ms of CPU on the event loop, even for plain http) and
+a fresh connection each time. `SharedHttp` keeps one client (created lazily, in a worker
+thread, for the running loop) and the IndexerClient's modules send their requests
+through it, so their paths and parameters stay the package's own. Owners call
+`RestPoller.aclose()` when done.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from typing import Any
 
 import httpx
 from dydx_v4_client.indexer.rest.indexer_client import IndexerClient
+from dydx_v4_client.indexer.rest.utils.request_helpers import generate_query_path
 
 from tui_app.feed.backoff import Backoff
 
@@ -70,6 +79,59 @@ def retry_after_seconds(response: httpx.Response) -> float:
     return min(MAX_RETRY_AFTER, max(MIN_RETRY_AFTER, seconds))
 
 
+class SharedHttp:
+    """One `httpx.AsyncClient` reused for every request (see the module docstring)."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._client: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock: asyncio.Lock | None = None
+
+    async def client(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            # A client belongs to one loop (its connections do): a new loop gets a new one.
+            self._client, self._lock, self._loop = None, asyncio.Lock(), loop
+        if self._client is None:
+            assert self._lock is not None
+            async with self._lock:
+                if self._client is None:
+                    # Built in a thread: its SSL context load would stall the loop.
+                    self._client = await asyncio.to_thread(httpx.AsyncClient, timeout=self.timeout)
+        return self._client
+
+    async def get(self, host: str, request_path: str, params: dict | None = None) -> Any:
+        """`RestClient.get`, through the shared client."""
+        url = f"{host}{generate_query_path(request_path, params or {})}"
+        client = await self.client()
+        response = await client.get(url, timeout=self.timeout)
+        response.raise_for_status()
+        return response.json()
+
+    async def aclose(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                await client.aclose()
+            except RuntimeError:  # its loop is gone; nothing left to close
+                pass
+
+
+def _shared_indexer_client(rest_url: str, timeout: float, http: SharedHttp) -> IndexerClient:
+    """An IndexerClient whose modules' `get` goes through `http`."""
+    client = IndexerClient(rest_url, api_timeout=timeout)
+    for module in (client.markets, client.account, client.utility, client.megavault,
+                   client.affiliate):  # fmt: skip
+        host = module.host
+
+        async def get(request_path: str, params: dict | None = None, _host: str = host) -> Any:
+            return await http.get(_host, request_path, params)
+
+        module.get = get  # type: ignore[method-assign]
+    return client
+
+
 class RestPoller:
     def __init__(
         self,
@@ -81,11 +143,16 @@ class RestPoller:
         max_retries: int = 3,
         backoff: Backoff | None = None,
     ) -> None:
-        self.client = IndexerClient(rest_url, api_timeout=timeout)
+        self.http = SharedHttp(timeout)
+        self.client = _shared_indexer_client(rest_url, timeout, self.http)
         self.address = address
         self.subaccount_number = subaccount_number
         self.max_retries = max_retries
         self.backoff = backoff or Backoff(initial=0.5, maximum=5.0)
+
+    async def aclose(self) -> None:
+        """Close the shared HTTP client (its connections); a later call opens a new one."""
+        await self.http.aclose()
 
     async def poll(self) -> RestSnapshot:
         started = time.monotonic()
