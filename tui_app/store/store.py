@@ -340,13 +340,12 @@ class OrderStore:
     ) -> OrderRecord | None:
         """Look up by the chain's OrderId fields."""
         async with self._locked() as conn:
-            cursor = await conn.execute(
+            rows = await conn.execute_fetchall(  # one hop to aiosqlite's thread
                 f"{_SELECT_ORDER} WHERE owner = ? AND subaccount_number = ? AND client_id = ?"
                 " AND clob_pair_id = ? AND order_flags = ?",
                 (owner, subaccount_number, client_id, clob_pair_id, order_flags),
             )
-            row = await cursor.fetchone()
-        return _row_to_order(row) if row else None
+        return _row_to_order(next(iter(rows))) if rows else None
 
     async def list_orders(
         self,
@@ -604,9 +603,9 @@ def _row_to_order(row: Sequence[Any]) -> OrderRecord:
 
 
 async def _fetch_order(conn: aiosqlite.Connection, order_id: str) -> OrderRecord | None:
-    cursor = await conn.execute(f"{_SELECT_ORDER} WHERE order_id = ?", (order_id,))
-    row = await cursor.fetchone()
-    return _row_to_order(row) if row else None
+    # One hop to aiosqlite's thread (execute + fetch there), not two (execute, fetchone).
+    rows = await conn.execute_fetchall(f"{_SELECT_ORDER} WHERE order_id = ?", (order_id,))
+    return _row_to_order(next(iter(rows))) if rows else None
 
 
 async def _existing_ids(
