@@ -16,7 +16,9 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowDoesNotExist
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowDoesNotExist, RowKey
 
 from tui_app.widgets.format import Cell
 
@@ -52,6 +54,9 @@ class KeyedTable(DataTable[Text]):
         self._sort_key = sort_key
         self._reverse = reverse
         self._added_since_sort = False
+        # Rows whose cells changed since the last render: only their cached renders are
+        # dropped (see `update_cell`).
+        self._dirty_rows: set[RowKey] = set()
         for key, label in columns:
             self.add_column(label, key=key)
 
@@ -94,6 +99,73 @@ class KeyedTable(DataTable[Text]):
             if before != after:
                 self.update_cell(key, column, self._to_text(after),
                                  update_width=self._widens(column, after[0]))
+
+    # ----------------------------------------------- per-row cache invalidation
+    #
+    # Textual's DataTable (8.2.8, pinned) keys every cached render (cell, row, line and
+    # row renderables) with `_update_count`, and `update_cell` bumps it: one changed
+    # cell made every visible cell render again through rich (100-300 ms with a full
+    # table). A cell change here instead drops only its row's cached renders, just before
+    # the next render, and leaves `_update_count` alone. Row order, heights and column
+    # widths do not change with a same-width cell, so the offset and ordered-row caches
+    # stay valid; anything that does change them (a wider value, add, remove, sort)
+    # still goes through the DataTable's own bump. tests/ui/test_keyed_table.py checks
+    # the internals this relies on and fails loudly if an upgrade changes them.
+
+    def update_cell(
+        self,
+        row_key: RowKey | str,
+        column_key: ColumnKey | str,
+        value: Text,
+        *,
+        update_width: bool = False,
+    ) -> None:
+        if update_width:  # the column may grow: every render changes, the full bump
+            super().update_cell(row_key, column_key, value, update_width=True)
+            return
+        if isinstance(row_key, str):
+            row_key = RowKey(row_key)
+        if isinstance(column_key, str):
+            column_key = ColumnKey(column_key)
+        if row_key not in self._row_locations or column_key not in self._column_locations:
+            raise CellDoesNotExist(
+                f"No cell exists for row_key={row_key!r}, column_key={column_key!r}."
+            )
+        self._data[row_key][column_key] = value
+        self._dirty_rows.add(row_key)
+        row_index = self._row_locations.get(row_key)
+        if row_index is not None:
+            self.refresh_row(row_index)
+
+    def _drop_dirty_renders(self) -> None:
+        """Forget the cached renders of the rows changed since the last render."""
+        dirty = self._dirty_rows
+        if not dirty:
+            return
+        self._dirty_rows = set()
+        indices = {self._row_locations.get(key) for key in dirty}
+        for cache, stale in (
+            (self._cell_render_cache, lambda key: key[0] in dirty),
+            (self._row_render_cache, lambda key: key[0] in dirty),
+            (self._row_renderable_cache, lambda key: key[1] in indices),
+        ):
+            for key in [k for k in cache.keys() if stale(k)]:
+                cache.discard(key)
+        line_cache = self._line_cache
+        if line_cache:
+            y_offsets = self._y_offsets
+            header = self.header_height if self.show_header else 0
+            stale_lines = []
+            for key in line_cache.keys():
+                y = key[0] - header
+                if y >= len(y_offsets) or (y >= 0 and y_offsets[y][0] in dirty):
+                    stale_lines.append(key)
+            for key in stale_lines:
+                line_cache.discard(key)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._drop_dirty_renders()
+        return super().render_lines(crop)
 
     def _widens(self, column: str, text: str) -> bool:
         """Whether `text` is wider than its column: only then ask for a new width.
