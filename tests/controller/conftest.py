@@ -100,6 +100,7 @@ async def make_harness(devnet, path, *, before_send=None, **settings) -> Harness
 
 
 async def close_harness(h: Harness) -> None:
+    await h.reader.aclose()
     await h.gateway.close()
     await h.store.close()
 

@@ -196,3 +196,70 @@ async def test_expired_orders_are_not_sent(devnet, tmp_path):
         assert (await h.store.get(expiring)).status is OrderStatus.EXPIRED
     finally:
         await close_harness(h)
+
+
+class _LiveState:
+    """The parts of AccountState cancel-all reads: a live feed showing `orders`."""
+
+    def __init__(self, orders) -> None:
+        self.feed_live = True
+        self.snapshot_received = True
+        self.needs_resync = False
+        self.free_collateral = None
+        self._orders = orders
+
+    def open_orders(self):
+        return list(self._orders)
+
+    def order(self, order_id):
+        return None
+
+    @property
+    def positions(self):
+        return {}
+
+
+async def test_live_feed_gives_the_targets_and_answers_are_written_together(devnet, tmp_path):
+    from tui_app.state.orders import TrackedOrder
+
+    h = await make_harness(devnet, tmp_path / "a.sqlite3", batch_cancel_size=2)
+    other = await make_harness(devnet, tmp_path / "b.sqlite3")  # a second program, same key
+    devnet.faults.freeze_blocks = True  # short-term orders only: no block needed
+    try:
+        mine = await place_many(h.controller, 4, long_term=False)
+        theirs = (await other.controller.place(buy("BTC-USD", False, 99))).order_id
+        await wait_for(lambda: _indexer_open_count(h, 5))
+        indexer_orders = await h.reader.open_orders()
+        h.controller.live = _LiveState(
+            [TrackedOrder(o, seen=True) for o in indexer_orders if o.id == theirs]
+        )
+
+        async def no_rest(ticker=None):
+            raise AssertionError("the live feed's orders should have been used")
+
+        h.reader.open_orders = no_rest
+        transactions = 0
+        real = h.store._transaction
+
+        def counting():
+            nonlocal transactions
+            transactions += 1
+            return real()
+
+        h.store._transaction = counting
+        progress = []
+        report = await h.controller.cancel_all(on_progress=progress.append)
+        assert {o.order_id for o in report.outcomes} == set(mine) | {theirs}
+        assert len(progress) == 5 and report.failed == ()
+        # adopt theirs (1-2), the pending update (1), all three batch answers together (1)
+        assert transactions <= 4, transactions
+        for order_id in [*mine, theirs]:
+            assert (await h.store.get(order_id)).status is OrderStatus.BEST_EFFORT_CANCELLED
+        # Not live: back to the REST list.
+        h.controller.live.feed_live = False
+        del h.reader.open_orders
+        await h.controller.cancel_all()
+    finally:
+        devnet.faults.freeze_blocks = False
+        await close_harness(other)
+        await close_harness(h)

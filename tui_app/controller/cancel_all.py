@@ -6,6 +6,11 @@
 - Long-term orders go several per transaction (one sequence number each tx); a tx the
   chain refuses is retried order by order, so that one bad cancel does not sink the rest.
 - Every order gets its own outcome; a failure never stops the others.
+- Outcomes reach `on_progress` as the answers arrive; their store writes are collected
+  and made together in one transaction before `run` returns (one per batch answer would
+  queue on the store's lock).
+- With a live feed (the controller's `live` AccountState, its WebSocket up) the targets
+  come from it and the store, not from a REST read of the indexer.
 """
 
 from __future__ import annotations
@@ -14,13 +19,14 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tui_app.chain import errors as chain_errors
 from tui_app.chain.gateway import BlockInfo, BroadcastResult
 from tui_app.chain.orders import MAX_BATCH_CANCEL_IDS, OrderKey, build_cancel_order
 from tui_app.controller import answers
 from tui_app.controller.errors import ControllerError, NetworkError
+from tui_app.controller.indexer import OPEN_INDEXER_STATUSES
 from tui_app.controller.records import is_expired
 from tui_app.controller.requests import CancelAllReport, CancelOutcome, CancelResult, CancelScope
 from tui_app.store import AuditAction, AuditEntry, AuditOutcome, OrderRecord, OrderStatus
@@ -64,6 +70,9 @@ class CancelAll:
         self.scope = scope
         self.on_progress = on_progress
         self.outcomes: list[CancelOutcome] = []
+        # Store writes of the answers, made together by `_flush` (see the module docstring).
+        self._updates: list[dict[str, Any]] = []
+        self._audits: list[AuditEntry] = []
 
     async def run(self) -> CancelAllReport:
         c = self.c
@@ -97,10 +106,13 @@ class CancelAll:
         jobs = [self._short_batch(b, block) for b in batches]
         if stateful:
             jobs.append(self._stateful(stateful, block))
-        # return_exceptions: one failing job must not abandon the others mid-flight.
-        for result in await asyncio.gather(*jobs, return_exceptions=True):
-            if isinstance(result, BaseException):
-                log.error("cancel-all job failed: %r", result)
+        try:
+            # return_exceptions: one failing job must not abandon the others mid-flight.
+            for result in await asyncio.gather(*jobs, return_exceptions=True):
+                if isinstance(result, BaseException):
+                    log.error("cancel-all job failed: %r", result)
+        finally:
+            await self._flush()
         done = {o.order_id for o in self.outcomes}
         for r in todo:
             if r.order_id not in done:
@@ -113,11 +125,15 @@ class CancelAll:
     async def _targets(self) -> list[OrderRecord]:
         c, scope = self.c, self.scope
         rows = {r.order_id: r for r in await c.store.open_orders(symbol=scope.market)}
-        try:
-            seen = await c.indexer.open_orders(ticker=scope.market)
-        except (NetworkError, chain_errors.GatewayError) as exc:
-            log.warning("cancel-all: indexer unavailable (%s); cancelling the store's orders", exc)
-            seen = []
+        seen = self._live_open_orders()
+        if seen is None:
+            try:
+                seen = await c.indexer.open_orders(ticker=scope.market)
+            except (NetworkError, chain_errors.GatewayError) as exc:
+                log.warning(
+                    "cancel-all: indexer unavailable (%s); cancelling the store's orders", exc
+                )
+                seen = []
         for order in seen:
             if order.id in rows:
                 continue
@@ -149,6 +165,24 @@ class CancelAll:
             if r.status in _CANCELLABLE:
                 chosen.append(r)
         return chosen
+
+    def _live_open_orders(self) -> list[Any] | None:
+        """The open orders of the feed's live account state, or None when it has none
+        that can be trusted (no live WebSocket, no snapshot yet, a resync pending)."""
+        live = self.c.live
+        if live is None or not getattr(live, "feed_live", False):
+            return None
+        if not getattr(live, "snapshot_received", False) or getattr(live, "needs_resync", True):
+            return None
+        open_orders = getattr(live, "open_orders", None)
+        if open_orders is None:
+            return None
+        market = self.scope.market
+        return [
+            t.data
+            for t in open_orders()
+            if t.data.status in OPEN_INDEXER_STATUSES and (market is None or t.ticker == market)
+        ]
 
     # ----- short-term -------------------------------------------------------------------------
 
@@ -184,8 +218,8 @@ class CancelAll:
         self, batch: list[OrderRecord], result: BroadcastResult, block: BlockInfo
     ) -> None:
         c = self.c
-        await c.store.update_orders(
-            [r.order_id for r in batch],
+        self._update(
+            batch,
             status=OrderStatus.BEST_EFFORT_CANCELLED,
             cancel_tx_hash=result.txhash,
             cancelled_at=c.clock(),
@@ -239,8 +273,8 @@ class CancelAll:
                     await self._one(record, block)
 
     async def _sent(self, chunk: list[OrderRecord], result: BroadcastResult) -> None:
-        await self.c.store.update_orders(
-            [r.order_id for r in chunk],
+        self._update(
+            chunk,
             status=OrderStatus.CANCEL_PENDING,
             cancel_tx_hash=result.txhash,
             audit=[
@@ -266,7 +300,7 @@ class CancelAll:
 
     async def _unknown(self, records: list[OrderRecord], action: AuditAction, detail: str) -> None:
         # Rows stay cancel_pending: reconciliation learns what happened.
-        await self.c.store.add_audits(
+        self._audits.extend(
             AuditEntry(r.order_id, action, AuditOutcome.UNKNOWN, detail=detail) for r in records
         )
         for r in records:
@@ -282,12 +316,32 @@ class CancelAll:
     ) -> None:
         outcome = AuditOutcome.REJECTED if result is not None else AuditOutcome.ERROR
         code = result.code if result is not None else None
+        by_status: dict[OrderStatus, list[OrderRecord]] = defaultdict(list)
         for r in records:  # back to what each was before the attempt
-            await self.c._set_status(
-                r.order_id, r.status, last_error=detail,
-                audit=AuditEntry(r.order_id, action, outcome, code=code, detail=detail),
+            by_status[r.status].append(r)
+        for status, group in by_status.items():
+            # Only rows still cancel_pending: one that moved on meanwhile is left alone.
+            self._update(
+                group, status=status, expect=(OrderStatus.CANCEL_PENDING,), last_error=detail,
+                audit=[AuditEntry(r.order_id, action, outcome, code=code, detail=detail)
+                       for r in group],
             )  # fmt: skip
+        for r in records:
             self._emit(CancelOutcome(r.order_id, r.symbol, CancelResult.FAILED, detail))
+
+    def _update(
+        self, records: Sequence[OrderRecord], *, audit: Sequence[AuditEntry], **fields: Any
+    ) -> None:
+        """Queue an `update_orders` for `_flush`."""
+        self._updates.append({"order_ids": [r.order_id for r in records], **fields})
+        self._audits.extend(audit)
+
+    async def _flush(self) -> None:
+        """Every queued answer in one store transaction."""
+        updates, audits = self._updates, self._audits
+        self._updates, self._audits = [], []
+        if updates or audits:
+            await self.c.store.update_orders_together(updates, audit=audits)
 
     def _emit(self, outcome: CancelOutcome) -> None:
         self.outcomes.append(outcome)

@@ -218,6 +218,7 @@ class IndexerFeed:
         self._send = None
         self._polling = False
         self._ws_state = WsState.STOPPED
+        self.state.feed_live = False
         await self.poller.aclose()  # the REST client's connections (reopened on demand)
         self._publish()
 
@@ -308,6 +309,7 @@ class IndexerFeed:
             if self._failed_reconnects >= self.settings.reconnects_before_polling:
                 self._start_polling()
         self._ws_state = state
+        self.state.feed_live = state is WsState.LIVE
         self._publish()
 
     # ----- resync -----------------------------------------------------------------------

@@ -138,6 +138,9 @@ class AccountState:
         self.block_height: int | None = None
         self.block_time: datetime | None = None
         self.snapshot_received = False
+        # Set by the feed: its WebSocket is live, so the orders here are current (the
+        # controller's cancel-all then takes its targets from here, not from a REST read).
+        self.feed_live = False
 
         self.needs_resync = False
         self.resync_reasons: list[str] = []

@@ -17,7 +17,7 @@ import contextlib
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -289,26 +289,29 @@ class OrderStore:
         Rows missing or not in an `expect`ed status are skipped, not an error; returns the
         ids that changed. Audit entries are written in the same transaction.
         """
-        ids = list(dict.fromkeys(order_ids))
-        changes: dict[str, Any] = {"status": OrderStatus(status).value}
-        if cancel_tx_hash is not UNSET:
-            changes["cancel_tx_hash"] = cancel_tx_hash
-        if last_error is not UNSET:
-            changes["last_error"] = last_error
-        if cancelled_at is not UNSET:
-            changes["cancelled_at"] = _time_text(cancelled_at)
         now = utc_now()
-        changes["updated_at"] = _time_text(now)
-        assignments = ", ".join(f"{name} = ?" for name in changes)
-        allowed = tuple(OrderStatus(s).value for s in expect) if expect is not None else None
+        update = _prepare_update(order_ids, now, status=status, expect=expect,
+                                 cancel_tx_hash=cancel_tx_hash, last_error=last_error,
+                                 cancelled_at=cancelled_at)  # fmt: skip
         entries = list(audit)
         async with self._transaction() as conn:
-            changed = await _existing_ids(conn, ids, allowed)
-            # executemany: one round trip to the database thread, not one per row.
-            await conn.executemany(
-                f"UPDATE dydx_order_metadata SET {assignments} WHERE order_id = ?",
-                [(*changes.values(), order_id) for order_id in changed],
-            )
+            changed = await _apply_update(conn, *update)
+            await _insert_audits(conn, entries, now)
+        return changed
+
+    async def update_orders_together(
+        self, groups: Sequence[Mapping[str, Any]], *, audit: Iterable[AuditEntry] = ()
+    ) -> list[list[str]]:
+        """Several `update_orders` (each a mapping of its arguments: `order_ids`, `status`,
+        optional `expect`, `cancel_tx_hash`, `last_error`, `cancelled_at`) plus audit
+        entries, all in ONE transaction; returns each group's changed ids."""
+        now = utc_now()
+        updates = [_prepare_update(g["order_ids"], now, **{k: v for k, v in g.items()
+                                                           if k != "order_ids"})
+                   for g in groups]  # fmt: skip
+        entries = list(audit)
+        async with self._transaction() as conn:
+            changed = [await _apply_update(conn, *u) for u in updates]
             await _insert_audits(conn, entries, now)
         return changed
 
@@ -606,6 +609,45 @@ async def _fetch_order(conn: aiosqlite.Connection, order_id: str) -> OrderRecord
     # One hop to aiosqlite's thread (execute + fetch there), not two (execute, fetchone).
     rows = await conn.execute_fetchall(f"{_SELECT_ORDER} WHERE order_id = ?", (order_id,))
     return _row_to_order(next(iter(rows))) if rows else None
+
+
+def _prepare_update(
+    order_ids: Iterable[str],
+    now: datetime,
+    *,
+    status: OrderStatus,
+    expect: Iterable[OrderStatus] | None = None,
+    cancel_tx_hash: str | None = UNSET,
+    last_error: str | None = UNSET,
+    cancelled_at: datetime | None = UNSET,
+) -> tuple[list[str], dict[str, Any], tuple[str, ...] | None]:
+    ids = list(dict.fromkeys(order_ids))
+    changes: dict[str, Any] = {"status": OrderStatus(status).value}
+    if cancel_tx_hash is not UNSET:
+        changes["cancel_tx_hash"] = cancel_tx_hash
+    if last_error is not UNSET:
+        changes["last_error"] = last_error
+    if cancelled_at is not UNSET:
+        changes["cancelled_at"] = _time_text(cancelled_at)
+    changes["updated_at"] = _time_text(now)
+    allowed = tuple(OrderStatus(s).value for s in expect) if expect is not None else None
+    return ids, changes, allowed
+
+
+async def _apply_update(
+    conn: aiosqlite.Connection,
+    ids: list[str],
+    changes: dict[str, Any],
+    allowed: tuple[str, ...] | None,
+) -> list[str]:
+    changed = await _existing_ids(conn, ids, allowed)
+    assignments = ", ".join(f"{name} = ?" for name in changes)
+    # executemany: one round trip to the database thread, not one per row.
+    await conn.executemany(
+        f"UPDATE dydx_order_metadata SET {assignments} WHERE order_id = ?",
+        [(*changes.values(), order_id) for order_id in changed],
+    )
+    return changed
 
 
 async def _existing_ids(
