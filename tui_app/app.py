@@ -362,8 +362,8 @@ class DydxApp(App[None]):
         if not self._main_mounted:
             return
         self._refresh_status_bar()
-        with self.batch_update():
-            self.query_one(OrdersTable).refresh_orders(
+        with self.batch_update():  # the rows on screen only: see refresh_clock
+            self.query_one(OrdersTable).refresh_clock(
                 self.state, self.clock.now(), self.order_notes
             )
 
@@ -379,10 +379,10 @@ class DydxApp(App[None]):
         with self.batch_update():
             self._settle_notes(changes.orders)
             orders = self.query_one(OrdersTable)
-            if changes.block_height:  # every short-term countdown moved
-                orders.refresh_orders(state, now, self.order_notes)
-            elif changes.orders:
+            if changes.orders:
                 orders.refresh_orders(state, now, self.order_notes, changes.orders)
+            if changes.block_height:  # countdowns moved: the rows on screen
+                orders.refresh_clock(state, now, self.order_notes)
             if changes.positions or changes.markets:
                 self.query_one(PositionsTable).refresh_positions(state, changes.positions)
             if changes.markets:
@@ -444,7 +444,12 @@ class DydxApp(App[None]):
             self.order_notes.pop(order_id, None)
         else:
             self.order_notes[order_id] = note
-        self.query_one(OrdersTable).refresh_orders(
+        # Cancel-all's per-order reports may still be queued when the app quits: the
+        # table is gone by then, and the note has nowhere to show.
+        tables = self.query(OrdersTable) if self.is_running else None
+        if not tables:
+            return
+        tables.first().refresh_orders(
             self.state, self.clock.now(), self.order_notes, [order_id]
         )
 
