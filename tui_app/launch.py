@@ -32,8 +32,16 @@ class LiveParts:
 
 
 @contextlib.asynccontextmanager
-async def open_parts(config: Any, db: Path | None = None) -> AsyncIterator[LiveParts]:
-    """Open the feed and, when the account can sign, the store, node and controller."""
+async def open_parts(
+    config: Any, db: Path | None = None, *, background_gateway: bool = False
+) -> AsyncIterator[LiveParts]:
+    """Open the feed and, when the account can sign, the store, node and controller.
+
+    `background_gateway`: do not wait for the node gateway (its import and connection
+    take a second or more); the controller gets a `DeferredGateway` whose calls wait for
+    it, so the first frame shows sooner. A node that turns out unusable (wrong chain,
+    unreachable) then fails each trading call with the reason instead of turning
+    trading off up front."""
     from tui_app.feed.feed import IndexerFeed
     from tui_app.state import AccountState
 
@@ -50,7 +58,12 @@ async def open_parts(config: Any, db: Path | None = None) -> AsyncIterator[LiveP
                 parts.store_path = db or config.paths.db_path
                 store = await _open_store(parts.store_path)
                 stack.push_async_callback(store.close)
-                gateway = await _connect(config)
+                if background_gateway:
+                    from tui_app.chain.deferred import DeferredGateway
+
+                    gateway = DeferredGateway.start(lambda: _connect(config))
+                else:
+                    gateway = await _connect(config)
                 stack.push_async_callback(gateway.close)
                 parts.controller = _controller(config, store, gateway, state)
                 stack.push_async_callback(parts.controller.indexer.aclose)
@@ -128,7 +141,7 @@ def confirm_mainnet(config: Any) -> bool:
 async def _run_app(config: Any, db: Path | None) -> int:
     from tui_app.app import AppParts, build_app
 
-    async with open_parts(config, db) as parts:
+    async with open_parts(config, db, background_gateway=True) as parts:
         app = build_app(AppParts(
             config=config, state=parts.state, feed=parts.feed, controller=parts.controller,
             store_path=parts.store_path, trading_off_reason=parts.trading_off_reason,
