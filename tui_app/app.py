@@ -252,6 +252,7 @@ class DydxApp(App[None]):
         self.in_flight: dict[str, str] = {}
         self.active_tab = "orders"
         self._history_filter_text = ""
+        self._history_stale = False  # orders changed while the history tab was hidden
         self._changes = ChangeAccumulator()
         self._unsubscribe: list[Callable[[], None]] = []
         self._quit_pressed_at: float | None = None
@@ -390,7 +391,12 @@ class DydxApp(App[None]):
             if changes.fills:
                 self.query_one(FillsTable).refresh_fills(state)
             if changes.orders or changes.block_height:
-                self.query_one(HistoryView).refresh_history(state, now)
+                # Filtering and sorting every order: only when the history is shown
+                # (else when its tab is opened).
+                if self.active_tab == "history":
+                    self.query_one(HistoryView).refresh_history(state, now)
+                else:
+                    self._history_stale = True
             if changes.balance or changes.positions or changes.markets:
                 self.query_one(AccountHeader).refresh_balances(state)
             if changes.block_height:
@@ -461,6 +467,9 @@ class DydxApp(App[None]):
     @on(Tabs.TabActivated)
     def _tab_activated(self, event: Tabs.TabActivated) -> None:
         self.active_tab = (event.tab.id or "tab-orders").removeprefix("tab-")
+        if self.active_tab == "history" and self._history_stale:
+            self._history_stale = False
+            self.query_one(HistoryView).refresh_history(self.state, self.clock.now())
         self._apply_layout()
         self._tab_table(self.active_tab).focus()
 
