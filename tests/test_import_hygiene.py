@@ -16,6 +16,7 @@ UI_MODULES = (
     "tui_app.screens",
     "tui_app.widgets",
     "tui_app.messages",
+    "tui_app.retry_notes",
     "tui_app.__main__",
 )
 

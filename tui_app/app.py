@@ -49,7 +49,7 @@ from tui_app.controller.requests import (
 )
 from tui_app.feed.status import ConnectionStatus
 from tui_app.messages import CancelFinished, CancelRequested, cancel_all_result
-from tui_app.retry_notes import OrderRetrying, attach_retry_notes
+from tui_app.retry_notes import OrderRetrying, RetryNotes
 from tui_app.state import (
     AccountState,
     BalanceChanged,
@@ -258,7 +258,7 @@ class DydxApp(App[None]):
         self._quit_pressed_at: float | None = None
         self._disabled_told: dict[tuple[str, str], float] = {}  # -> clock.monotonic()
         self._place_counter = 0
-        self.retry_notes = attach_retry_notes(self)  # "retrying 2/5" on the order's row
+        self.retry_notes = RetryNotes(self)  # "retrying 2/5" on the order's row
         if parts.deterministic:
             self.cursor_blink = False  # read by Input widgets created later
 
@@ -325,6 +325,7 @@ class DydxApp(App[None]):
 
     def start_live(self) -> None:
         """Start the feed and the start-up reconciliation (after mainnet confirmation)."""
+        self.retry_notes.attach(self.controller)
         if self.feed is not None:
             self._unsubscribe.append(self.feed.on_status(self._status_from_feed))
             self.run_worker(self._run_feed(), name="feed", group="feed", exclusive=True,

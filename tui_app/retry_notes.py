@@ -54,10 +54,10 @@ class RetryNotes:
             app.set_order_note(order_id, before)
 
 
-def attach_retry_notes(app: DydxApp) -> RetryNotes:
-    """Give the app's controller an `on_retry` hook, when it has one and it is free."""
-    notes = RetryNotes(app)
-    controller = app.controller
-    if controller is not None and getattr(controller, "on_retry", False) is None:
-        controller.on_retry = notes.hook  # type: ignore[attr-defined]
-    return notes
+    def attach(self, controller: object) -> None:
+        """Give the controller this `on_retry` hook, when it has one and it is free.
+
+        Called once the app goes live: on mainnet, after the typed confirmation.
+        """
+        if controller is not None and getattr(controller, "on_retry", False) is None:
+            controller.on_retry = self.hook  # type: ignore[attr-defined]
