@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
+from typing import TYPE_CHECKING
 
-from tui_app.chain.gateway import BroadcastResult
+if TYPE_CHECKING:  # the gateway loads dydx_v4_client and grpc; annotations only
+    from tui_app.chain.gateway import BroadcastResult
 
 
 class Meaning(enum.Enum):

@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tui_app.chain import errors as chain_errors
-from tui_app.chain.gateway import BlockInfo, BroadcastResult
 from tui_app.chain.orders import MAX_BATCH_CANCEL_IDS, OrderKey, build_cancel_order
 from tui_app.controller import answers
 from tui_app.controller.errors import ControllerError, NetworkError
@@ -32,6 +31,7 @@ from tui_app.controller.requests import CancelAllReport, CancelOutcome, CancelRe
 from tui_app.store import AuditAction, AuditEntry, AuditOutcome, OrderRecord, OrderStatus
 
 if TYPE_CHECKING:
+    from tui_app.chain.gateway import BlockInfo, BroadcastResult  # loads dydx_v4_client, grpc
     from tui_app.controller.controller import OrderController
 
 log = logging.getLogger(__name__)

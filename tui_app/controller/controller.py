@@ -20,10 +20,9 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from tui_app.chain import errors as chain_errors
-from tui_app.chain.gateway import BlockInfo, BroadcastResult
 from tui_app.chain.orders import (
     ORDER_FLAGS_LONG_TERM,
     ORDER_FLAGS_SHORT_TERM,
@@ -80,6 +79,9 @@ from tui_app.store import (
     StatusConflict,
 )
 from tui_app.store.models import utc_now
+
+if TYPE_CHECKING:  # the gateway loads dydx_v4_client and grpc (~0.7 s); annotations only
+    from tui_app.chain.gateway import BlockInfo, BroadcastResult
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,6 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from tui_app.chain.gateway import BlockInfo
 from tui_app.controller.errors import ControllerError, NetworkError
 from tui_app.controller.indexer import LIST_LIMIT
 from tui_app.controller.records import indexer_status_to_store, is_expired
@@ -27,6 +26,7 @@ from tui_app.models import IndexerOrder
 from tui_app.store import AuditAction, AuditEntry, AuditOutcome, OrderRecord, OrderStatus
 
 if TYPE_CHECKING:
+    from tui_app.chain.gateway import BlockInfo  # loads dydx_v4_client and grpc
     from tui_app.controller.controller import OrderController
 
 log = logging.getLogger(__name__)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from tui_app.chain.gateway import BlockInfo
 from tui_app.chain.orders import ORDER_FLAGS_LONG_TERM, ORDER_FLAGS_SHORT_TERM, OrderKey
 from tui_app.chain.quantize import QuantizeError, price_to_subticks, size_to_quantums
 from tui_app.controller.errors import InvalidMetadata
@@ -14,6 +14,9 @@ from tui_app.controller.settings import ControllerSettings
 from tui_app.ids import order_uuid
 from tui_app.models import IndexerOrder
 from tui_app.store import OrderRecord, OrderStatus
+
+if TYPE_CHECKING:  # the gateway loads dydx_v4_client and grpc; annotations only
+    from tui_app.chain.gateway import BlockInfo
 
 _OPEN = {"OPEN", "BEST_EFFORT_OPENED", "UNTRIGGERED"}
 
