@@ -153,22 +153,24 @@ def crash_drill(devnet, cli: Cli, kills: int, seed: int) -> list[str]:
         )
 
     # Finally everything can still be cancelled from the (crash-tested) store.
-    async def cleanup() -> None:
-        h = await make_harness(devnet, cli.db)
-        try:
-            await h.controller.reconcile()
-            await h.controller.cancel_all()
-            deadline = time.monotonic() + 15
-            while h.chain_open_orders():
-                assert time.monotonic() < deadline, h.chain_open_orders()
-                await asyncio.sleep(0.1)
-            assert await h.store.integrity_check() == ["ok"]
-        finally:
-            await close_harness(h)
-
-    asyncio.run(cleanup())
+    asyncio.run(cancel_everything_from_the_store(devnet, cli.db, timeout=15))
     assert killed >= kills, log
     return log
+
+
+async def cancel_everything_from_the_store(devnet, db, timeout: float) -> None:
+    """After a drill: reconcile, cancel-all, nothing left open on the chain, db intact."""
+    h = await make_harness(devnet, db)
+    try:
+        await h.controller.reconcile()
+        await h.controller.cancel_all()
+        deadline = time.monotonic() + timeout
+        while h.chain_open_orders():
+            assert time.monotonic() < deadline, h.chain_open_orders()
+            await asyncio.sleep(0.1)
+        assert await h.store.integrity_check() == ["ok"]
+    finally:
+        await close_harness(h)
 
 
 def test_crash_safety_short(devnet, crash_cli):

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 
 import pytest
 
 from tests.cli.test_crash_safety import (
+    cancel_everything_from_the_store,
     check_after_crash,
     crash_cli,  # noqa: F401 (fixture)
     devnet,  # noqa: F401 (fixture)
@@ -24,7 +24,6 @@ from tests.cli.test_crash_safety import (
     start_and_wait_for_work,
     work_seconds,
 )
-from tests.controller.conftest import close_harness, make_harness
 from tui_app.store import OrderStatus
 
 KINDS = ("place", "cancel", "cancel-all")
@@ -70,20 +69,7 @@ def drill(net, cli, runs: int, seed: int) -> tuple[list[str], int]:
         log.append(f"run {run}: {args[0]}, kill planned {delay * 1000:.0f} ms into its work: "
                    f"{outcome}; store {statuses}")  # fmt: skip
 
-    async def cleanup() -> None:
-        h = await make_harness(net, cli.db)
-        try:
-            await h.controller.reconcile()
-            await h.controller.cancel_all()
-            deadline = time.monotonic() + 30
-            while h.chain_open_orders():
-                assert time.monotonic() < deadline, h.chain_open_orders()
-                await asyncio.sleep(0.1)
-            assert await h.store.integrity_check() == ["ok"]
-        finally:
-            await close_harness(h)
-
-    asyncio.run(cleanup())
+    asyncio.run(cancel_everything_from_the_store(net, cli.db, timeout=30))
     return log, kills
 
 
