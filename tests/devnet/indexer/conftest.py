@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -76,7 +77,13 @@ def is_data(channel: str):
 
 @pytest.fixture
 async def devnet() -> AsyncIterator[Devnet]:
-    h = ChainHarness()
+    async with running_devnet(ChainHarness()) as running:
+        yield running
+
+
+@contextlib.asynccontextmanager
+async def running_devnet(h: ChainHarness) -> AsyncIterator[Devnet]:
+    """An indexer on `h`'s chain (fund extra subaccounts on the chain before this)."""
     indexer = Indexer(
         h.chain,
         Faults(),

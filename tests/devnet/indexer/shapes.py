@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-# Fields the current indexer sends that the 2024 captures predate (protocol notes 1.6, 1.9).
-NEWER_FIELDS = frozenset({"affiliateRevShare", "defaultFundingRate1H"})
+# Fields the current indexer sends that the 2024 captures predate (protocol notes 1.6, 1.9;
+# candles' book mid prices: v4-chain ender's CandlesGenerator, after the July 2024 capture).
+NEWER_FIELDS = frozenset(
+    {"affiliateRevShare", "defaultFundingRate1H", "orderbookMidPriceOpen", "orderbookMidPriceClose"}
+)
 # Objects keyed by ticker or symbol: their values are compared, not their keys.
 MAPS = frozenset({"openPerpetualPositions", "assetPositions", "markets", "oraclePrices", "trading"})
 

@@ -87,6 +87,14 @@ class MarketState:
         else:
             levels.pop(subticks, None)
 
+    def mid_price(self) -> Decimal | None:
+        """(best bid + best ask) / 2, None with a side empty (the indexer's book mid)."""
+        bids, asks = self.book[Side.BUY], self.book[Side.SELL]
+        if not bids or not asks:
+            return None
+        best = self.params.subticks_to_price(max(bids)) + self.params.subticks_to_price(min(asks))
+        return best / 2
+
     def level_pair(self, subticks: int, quantums: int) -> list[str]:
         return [
             dec(self.params.subticks_to_price(subticks)),

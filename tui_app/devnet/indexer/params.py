@@ -6,6 +6,8 @@ per bad parameter: `{"errors": [{"value", "msg", "param", "location"}]}`.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -13,8 +15,11 @@ from multidict import MultiMapping
 
 from tui_app.devnet.accounts import is_valid_address
 
+from .parents import js_number
+
 MAX_SUBACCOUNT_NUMBER = 128_000
 MAX_LIMIT = 1000
+LIMIT_MESSAGE = f"limit must be a positive integer that is not greater than max: {MAX_LIMIT}"
 
 
 class ParamError(Exception):
@@ -28,6 +33,42 @@ class ParamError(Exception):
 
 def error_item(param: str, value: object, msg: str, location: str = "query") -> dict:
     return {"value": value, "msg": msg, "param": param, "location": location}
+
+
+def missing_item(param: str, msg: str, location: str = "query") -> dict:
+    """express-validator's item for an absent field: its value is undefined, which
+    JSON.stringify leaves out."""
+    return {"msg": msg, "param": param, "location": location}
+
+
+def json_number(number: float) -> int | float | None:
+    """A JavaScript number as JSON.stringify writes it (NaN and infinities become null)."""
+    if not math.isfinite(number):
+        return None
+    return int(number) if number.is_integer() else number
+
+
+# validator.js isISO8601 (not strict): calendar dates with optional time and offset.
+_ISO8601 = re.compile(
+    r"[+-]?\d{4}(-\d{2}(-\d{2})?)?"
+    r"([T ]\d{2}(:?\d{2}(:?\d{2}([.,]\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?"
+)
+
+
+def parse_iso8601(raw: str) -> datetime | None:
+    """A date/time accepted by comlink's isISO8601 check, as UTC (None if rejected)."""
+    if not _ISO8601.fullmatch(raw):
+        return None
+    text = raw.replace("Z", "+00:00").replace(",", ".")
+    if len(text) == 4:
+        text += "-01-01"
+    elif len(text) == 7:
+        text += "-01"
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class Params:
@@ -76,7 +117,16 @@ class Params:
         return value
 
     def limit(self) -> int:
-        return self.integer("limit", 1, MAX_LIMIT, default=MAX_LIMIT) or MAX_LIMIT
+        """comlink's limit: `+value` (a JavaScript number), a whole 1..1000, default 1000;
+        the error item carries the converted value."""
+        raw = self.query.get("limit")
+        if raw is None:
+            return MAX_LIMIT
+        number = js_number(raw)
+        if not math.isfinite(number) or not number.is_integer() or not 0 < number <= MAX_LIMIT:
+            self._fail("limit", json_number(number), LIMIT_MESSAGE)
+            return MAX_LIMIT
+        return int(number)
 
     def choices(self, name: str, allowed: Iterable[str]) -> list[str] | None:
         """A comma-separated and/or repeated list of names; None when absent."""

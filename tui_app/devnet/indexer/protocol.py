@@ -1,7 +1,8 @@
 """The indexer WebSocket protocol (dYdX's `socks`): channels, ids, envelopes, error texts.
 
 Envelope keys are written in the order socks writes them (type, connection_id, message_id,
-channel, id, version, contents); clients must not depend on it, but it costs nothing.
+channel, id, contents for `subscribed`; id before channel, then version, contents and
+`subaccountNumber` for data); clients must not depend on it, but it costs nothing.
 """
 
 from __future__ import annotations
@@ -9,11 +10,20 @@ from __future__ import annotations
 from tui_app.devnet.accounts import is_valid_address
 from tui_app.devnet.types import SubaccountId
 
+from .candles import RESOLUTIONS
 from .order_query import OrderQuery
-from .store import BLOCK_HEIGHT, MARKETS, ORDERBOOK, SUBACCOUNTS, TRADES, IndexerStore
-
-CANDLES = "v4_candles"
-PARENT_SUBACCOUNTS = "v4_parent_subaccounts"
+from .params import MAX_LIMIT
+from .parents import parse_parent_number, valid_parent_channel_id
+from .store import (
+    BLOCK_HEIGHT,
+    CANDLES,
+    MARKETS,
+    ORDERBOOK,
+    PARENT_SUBACCOUNTS,
+    SUBACCOUNTS,
+    TRADES,
+    IndexerStore,
+)
 
 VERSIONS = {
     SUBACCOUNTS: "3.0.0",
@@ -24,8 +34,6 @@ VERSIONS = {
     CANDLES: "1.0.0",
     BLOCK_HEIGHT: "1.0.0",
 }
-# Channels the devnet serves (candles and parent subaccounts are not simulated).
-SERVED_CHANNELS = frozenset({SUBACCOUNTS, ORDERBOOK, TRADES, MARKETS, BLOCK_HEIGHT})
 # socks' per-connection subscription caps.
 SUBSCRIPTION_LIMITS = {
     SUBACCOUNTS: 256,
@@ -40,6 +48,14 @@ SUBSCRIPTION_LIMITS = {
 ID_LESS = frozenset({MARKETS, BLOCK_HEIGHT})
 MAX_SUBACCOUNT_NUMBER = 128_000
 TRADES_SNAPSHOT_LIMIT = 100
+# socks subtracts this many blocks from the latest height to ask for recent best-effort
+# cancels (`goodTilBlockAfter`, at least 1).
+BEST_EFFORT_CANCELED_BLOCKS = 20
+
+
+class CouldNotFetch(Exception):
+    """The snapshot's comlink request failed (socks answers `Internal error, could not
+    fetch data for subscription: <channel>.`)."""
 
 
 def subscription_id(channel: str, raw_id: object) -> str | None:
@@ -62,13 +78,31 @@ def valid_id(channel: str, sub_id: str | None, store: IndexerStore) -> bool:
             and number.isdigit()
             and int(number) < MAX_SUBACCOUNT_NUMBER
         )
+    if channel == PARENT_SUBACCOUNTS:
+        return valid_parent_channel_id(sub_id)
+    if channel == CANDLES:
+        ticker, resolution = _candle_id(sub_id)
+        return store.market_by_ticker(ticker) is not None and resolution in RESOLUTIONS
     return store.market_by_ticker(sub_id) is not None
 
 
+def _candle_id(sub_id: str) -> tuple[str, str | None]:
+    """socks splits `{ticker}/{resolution}` on "/" and reads the first two parts."""
+    parts = sub_id.split("/")
+    return parts[0], parts[1] if len(parts) > 1 else None
+
+
 def snapshot(channel: str, sub_id: str | None, store: IndexerStore) -> dict:
-    """The `contents` of a `subscribed` message: what socks fetches from comlink."""
+    """The `contents` of a `subscribed` message: what socks fetches from comlink.
+
+    Raises CouldNotFetch where comlink would have answered an error other than 404."""
     if channel == SUBACCOUNTS:
         return subaccount_snapshot(sub_id, store)
+    if channel == PARENT_SUBACCOUNTS:
+        return parent_subaccount_snapshot(sub_id, store)
+    if channel == CANDLES:
+        ticker, resolution = _candle_id(sub_id)
+        return store.candles_object(ticker, resolution, MAX_LIMIT)
     if channel == MARKETS:
         return store.markets_object()
     if channel == BLOCK_HEIGHT:
@@ -85,16 +119,41 @@ def subaccount_snapshot(sub_id: str, store: IndexerStore) -> dict:
     sid = SubaccountId(address, int(number))
     if not store.has_subaccount(sid):
         return {}  # comlink answered 404
-    # socks asks comlink twice: open orders, and recent best-effort cancels (the last
-    # 20 blocks), and concatenates the two lists.
     records = store.order_records(sid)
-    open_orders = OrderQuery(statuses=["OPEN", "UNTRIGGERED", "BEST_EFFORT_OPENED"]).apply(records)
-    canceled = OrderQuery(
-        statuses=["BEST_EFFORT_CANCELED"], good_til_block_after=max(store.height - 20, 0)
-    ).apply(records)
     return {
         "subaccount": store.subaccount_object(sid),
-        "orders": [r.rest_object() for r in open_orders + canceled],
+        "orders": [r.rest_object() for r in snapshot_orders(records, store.height)],
+        "blockHeight": str(store.height),
+    }
+
+
+def snapshot_orders(records: list, height: int) -> list:
+    """socks asks comlink twice: open orders, and best-effort cancels of the last 20 blocks,
+    and concatenates the two lists."""
+    open_orders = OrderQuery(statuses=["OPEN", "UNTRIGGERED", "BEST_EFFORT_OPENED"]).apply(records)
+    canceled = OrderQuery(
+        statuses=["BEST_EFFORT_CANCELED"],
+        good_til_block_after=max(height - BEST_EFFORT_CANCELED_BLOCKS, 1),
+    ).apply(records)
+    return open_orders + canceled
+
+
+def parent_subaccount_snapshot(sub_id: str, store: IndexerStore) -> dict:
+    """`/v4/addresses/{a}/parentSubaccountNumber/{p}` plus the parent's orders
+    (`/v4/orders/parentSubaccountNumber`, twice as for a subaccount)."""
+    address, number = sub_id.split("/")
+    parent = parse_parent_number(number)
+    if parent is None or not is_valid_address(address):
+        raise CouldNotFetch(sub_id)  # comlink answered 400
+    subaccount = store.parent_subaccount_object(address, parent)
+    if subaccount is None:
+        return {}  # comlink answered 404
+    records = [
+        r for sid in store.child_subaccount_ids(address, parent) for r in store.order_records(sid)
+    ]
+    return {
+        "subaccount": subaccount,
+        "orders": [r.rest_object() for r in snapshot_orders(records, store.height)],
         "blockHeight": str(store.height),
     }
 
@@ -128,12 +187,19 @@ def channel_data(
     channel: str,
     sub_id: str | None,
     contents: dict | list,
+    subaccount_number: int | None = None,
 ) -> dict:
+    """`channel_data` (or `channel_batch_data` for a list); socks writes `id` before
+    `channel` here, and `subaccountNumber` (the child) last on v4_parent_subaccounts."""
     kind = "channel_batch_data" if isinstance(contents, list) else "channel_data"
-    body = {"type": kind, "connection_id": connection_id, "message_id": message_id}
-    _with_channel(body, channel, sub_id)
+    body: dict = {"type": kind, "connection_id": connection_id, "message_id": message_id}
+    if sub_id is not None:
+        body["id"] = sub_id
+    body["channel"] = channel
     body["version"] = VERSIONS[channel]
     body["contents"] = contents
+    if subaccount_number is not None:
+        body["subaccountNumber"] = subaccount_number
     return body
 
 

@@ -6,8 +6,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-# Routes comlink limits in their own bucket (same size as the general one by default).
-_OWN_BUCKET_PREFIXES = ("/v4/orders", "/v4/fills", "/v4/historical-pnl", "/v4/pnl")
+# Routes comlink limits in their own bucket (same size as the general one by default,
+# except candles: 1000 per window).
+_OWN_BUCKET_PREFIXES = (
+    "/v4/orders",
+    "/v4/fills",
+    "/v4/historical-pnl",
+    "/v4/pnl",
+    "/v4/candles",
+)
+CANDLES_BUCKET = "/v4/candles"
 
 
 @dataclass(frozen=True)
@@ -16,6 +24,11 @@ class RateLimit:
 
     points: int = 100
     window_seconds: float = 10.0
+    # comlink's RATE_LIMIT_CANDLES_POINTS (same window).
+    candles_points: int = 1000
+
+    def points_of(self, bucket: str) -> int:
+        return self.candles_points if bucket == CANDLES_BUCKET else self.points
 
 
 @dataclass(frozen=True)
@@ -53,7 +66,9 @@ class RateLimiter:
 
     def hit(self, client: str, path: str) -> Decision:
         now = self.clock()
-        key = (client, bucket_of(path))
+        bucket = bucket_of(path)
+        points = self.limit.points_of(bucket)
+        key = (client, bucket)
         start, hits = self._windows.get(key, (now, 0))
         if now - start >= self.limit.window_seconds:
             start, hits = now, 0
@@ -61,8 +76,8 @@ class RateLimiter:
         self._windows[key] = (start, hits)
         reset_ms = int((start + self.limit.window_seconds) * 1000)
         return Decision(
-            allowed=hits <= self.limit.points,
-            limit=self.limit.points,
-            remaining=max(self.limit.points - hits, 0),
+            allowed=hits <= points,
+            limit=points,
+            remaining=max(points - hits, 0),
             reset_ms=reset_ms,
         )

@@ -21,13 +21,27 @@ from aiohttp import web
 from tui_app.devnet.accounts import is_valid_address
 from tui_app.devnet.types import SubaccountId
 
+from .candles import RESOLUTIONS
 from .order_query import OrderQuery
-from .params import MAX_SUBACCOUNT_NUMBER, ParamError, Params, error_item
+from .params import (
+    MAX_SUBACCOUNT_NUMBER,
+    ParamError,
+    Params,
+    error_item,
+    missing_item,
+    parse_iso8601,
+)
+from .parents import PARENT_NUMBER_MESSAGE, parse_parent_number
 from .ratelimit import RateLimit, RateLimiter
 from .render import fill_rest, iso
 from .store import IndexerStore
 
 log = logging.getLogger(__name__)
+
+
+TICKER_MESSAGE = "ticker must be a valid ticker (BTC-USD, etc)"
+# A JavaScript array in a template string: joined with bare commas.
+RESOLUTION_MESSAGE = "resolution must be a valid Candle Resolution, one of " + ",".join(RESOLUTIONS)
 
 
 def errors_body(msg: str) -> dict:
@@ -130,9 +144,13 @@ class RestServer:
         get("/v4/perpetualMarkets", self.perpetual_markets)
         get("/v4/orderbooks/perpetualMarket/{ticker}", self.orderbook)
         get("/v4/trades/perpetualMarket/{ticker}", self.trades)
+        get("/v4/candles/perpetualMarkets/{ticker}", self.candles)
         get("/v4/addresses/{address}", self.address)
         get("/v4/addresses/{address}/subaccountNumber/{number}", self.subaccount)
+        get("/v4/addresses/{address}/parentSubaccountNumber/{number}", self.parent_subaccount)
         get("/v4/orders", self.orders)
+        # Before /v4/orders/{order_id}, which would take "parentSubaccountNumber" for an id.
+        get("/v4/orders/parentSubaccountNumber", self.parent_orders)
         get("/v4/orders/{order_id}", self.order)
         get("/v4/fills", self.fills)
         get("/v4/perpetualPositions", self.perpetual_positions)
@@ -187,6 +205,33 @@ class RestServer:
         body = _paginate("trades", [market.trade_rest(t) for t in trades], limit, page)
         return web.json_response(body)
 
+    async def candles(self, request: web.Request) -> web.Response:
+        """comlink's candles route: limit, ticker, resolution, fromISO/toISO checked in that
+        order, every failure listed (a missing resolution fails isString and isIn: two
+        items); newest candle first, fromISO inclusive, toISO exclusive."""
+        params = Params(request.query)
+        limit = params.limit()
+        ticker = request.match_info["ticker"]
+        if self.store.market_by_ticker(ticker) is None:
+            params.errors.append(error_item("ticker", ticker, TICKER_MESSAGE, "params"))
+        resolution = request.query.get("resolution")
+        if resolution is None:
+            params.errors += [missing_item("resolution", RESOLUTION_MESSAGE)] * 2
+        elif resolution not in RESOLUTIONS:
+            params.errors.append(error_item("resolution", resolution, RESOLUTION_MESSAGE))
+        bounds = {}
+        for name in ("fromISO", "toISO"):
+            raw = request.query.get(name)
+            if raw is not None:
+                bounds[name] = parse_iso8601(raw)
+                if bounds[name] is None:
+                    params.errors.append(error_item(name, raw, "Invalid value"))
+        params.check()
+        body = self.store.candles_object(
+            ticker, resolution, limit, bounds.get("fromISO"), bounds.get("toISO")
+        )
+        return web.json_response(body)
+
     # ---- accounts ----------------------------------------------------------------------
 
     def _path_address(self, request: web.Request) -> str:
@@ -230,6 +275,47 @@ class RestServer:
         sid = SubaccountId(address, int(raw))
         self._require_subaccount(sid)
         return web.json_response({"subaccount": self.store.subaccount_object(sid)})
+
+    async def parent_subaccount(self, request: web.Request) -> web.Response:
+        address = request.match_info["address"]
+        raw = request.match_info["number"]
+        parent = parse_parent_number(raw)
+        errors = []
+        if not is_valid_address(address):
+            errors.append(
+                error_item("address", address, "address must be a valid dydx address", "params")
+            )
+        if parent is None:
+            errors.append(
+                error_item("parentSubaccountNumber", raw, PARENT_NUMBER_MESSAGE, "params")
+            )
+        if errors:
+            raise ParamError(errors)
+        body = self.store.parent_subaccount_object(address, parent)
+        if body is None:
+            raise not_found(
+                f"No subaccounts found for address {address} and parentSubaccountNumber {parent}"
+            )
+        return web.json_response({"subaccount": body})
+
+    async def parent_orders(self, request: web.Request) -> web.Response:
+        """`/v4/orders` over every child of a parent, merged and sorted as one list."""
+        params = Params(request.query)
+        address = params.address()
+        raw = request.query.get("parentSubaccountNumber")
+        parent = parse_parent_number(raw)
+        if raw is None:
+            params.errors.append(missing_item("parentSubaccountNumber", PARENT_NUMBER_MESSAGE))
+        elif parent is None:
+            params.errors.append(error_item("parentSubaccountNumber", raw, PARENT_NUMBER_MESSAGE))
+        query = OrderQuery.parse(params)
+        params.check()
+        records = [
+            r
+            for sid in self.store.child_subaccount_ids(address, parent)
+            for r in self.store.order_records(sid)
+        ]
+        return web.json_response([r.rest_object() for r in query.apply(records)])
 
     def _subaccount_params(self, params: Params) -> SubaccountId:
         address = params.address()

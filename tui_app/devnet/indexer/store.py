@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from tui_app.devnet import events as ev
@@ -26,6 +27,8 @@ from tui_app.devnet.params import FLAG_SHORT_TERM
 from tui_app.devnet.types import Fill, Order, RemovalReason, Side, SubaccountId
 
 from . import ids
+from .candles import CandleBook
+from .candles import channel_id as candle_channel_id
 from .market_state import MarketState, Trade
 from .orders import (
     BEST_EFFORT_CANCELED,
@@ -36,6 +39,7 @@ from .orders import (
     UNTRIGGERED,
     OrderRecord,
 )
+from .parents import is_child_of, parent_channel_id, parent_contents, sum_strings
 from .positions import PositionRecord
 from .render import asset_position_rest, asset_position_ws, dec, fill_ws, iso, usdc
 
@@ -46,15 +50,21 @@ MARKETS = "v4_markets"
 ORDERBOOK = "v4_orderbook"
 TRADES = "v4_trades"
 BLOCK_HEIGHT = "v4_block_height"
+CANDLES = "v4_candles"
+PARENT_SUBACCOUNTS = "v4_parent_subaccounts"
 
 
 @dataclass(frozen=True)
 class Change:
-    """One update for the subscribers of (channel, id); `id` is None for v4_markets."""
+    """One update for the subscribers of (channel, id); `id` is None for v4_markets.
+
+    `subaccount_number` is the child's number on v4_parent_subaccounts (the envelope's
+    `subaccountNumber`), None on every other channel."""
 
     channel: str
     id: str | None
     contents: dict
+    subaccount_number: int | None = None
 
 
 def subaccount_channel_id(subaccount: SubaccountId) -> str:
@@ -108,6 +118,9 @@ class IndexerStore:
         self._pending_trades: dict[str, list[dict]] = {}
         self._pending_oracle: dict[str, dict] = {}
         self._stats_dirty: set[str] = set()
+        self.candles = CandleBook()
+        # Each market's long open interest when the block being processed began.
+        self._open_interest_before: dict[str, Decimal] = {}
         self._listeners: list[Callable[[Change], None]] = []
         self._unsubscribe: Callable[[], None] | None = None
 
@@ -124,6 +137,7 @@ class IndexerStore:
             self._load_subaccount(sub)
         for order in chain.open_orders():
             self._load_order(order)
+        self._snapshot_open_interest()
         self._unsubscribe = chain.subscribe(self.on_event)
 
     def close(self) -> None:
@@ -297,6 +311,12 @@ class IndexerStore:
             time=event.time,
         )
         market.trades.append(trade)
+        params = market.params
+        self.candles.add_trade(
+            event.ticker,
+            params.subticks_to_price(event.subticks),
+            params.quantums_to_size(event.quantums),
+        )
         self._pending_trades.setdefault(event.ticker, []).append(market.trade_update(trade))
         self._stats_dirty.add(event.ticker)
 
@@ -330,10 +350,11 @@ class IndexerStore:
         for sid, updates in pending.items():
             for contents in updates.messages():
                 contents["blockHeight"] = height
-                self._publish(Change(SUBACCOUNTS, subaccount_channel_id(sid), contents))
+                self._publish_subaccount_contents(sid, contents)
         trades, self._pending_trades = self._pending_trades, {}
         for ticker, items in trades.items():
             self._publish(Change(TRADES, ticker, {"trades": items}))
+        self._publish_candles(event.time)
         if self._pending_oracle:
             oracle, self._pending_oracle = self._pending_oracle, {}
             self._publish(Change(MARKETS, None, {"oraclePrices": oracle}))
@@ -344,6 +365,7 @@ class IndexerStore:
         self._publish(
             Change(BLOCK_HEIGHT, BLOCK_HEIGHT, {"blockHeight": height, "time": iso(event.time)})
         )
+        self._snapshot_open_interest()
 
     _HANDLERS: dict[type, Callable[[IndexerStore, Any], None]] = {
         ev.OrderPlaced: _on_order_placed,
@@ -382,7 +404,35 @@ class IndexerStore:
 
     def _publish_subaccount(self, subaccount: SubaccountId, order: dict) -> None:
         contents = {"orders": [order], "blockHeight": str(self.height)}
+        self._publish_subaccount_contents(subaccount, contents)
+
+    def _publish_subaccount_contents(self, subaccount: SubaccountId, contents: dict) -> None:
+        """socks forwards each subaccount message twice: to the subaccount's channel and to
+        its parent's, with the child's number in the envelope."""
         self._publish(Change(SUBACCOUNTS, subaccount_channel_id(subaccount), contents))
+        parent_id = parent_channel_id(subaccount)
+        if parent_id is not None:
+            self._publish(
+                Change(PARENT_SUBACCOUNTS, parent_id, parent_contents(contents), subaccount.number)
+            )
+
+    def _publish_candles(self, time: datetime) -> None:
+        markets = sorted(self.markets.values(), key=lambda m: m.params.clob_pair_id)
+        changed = self.candles.on_block(
+            time,
+            [m.ticker for m in markets],
+            self._open_interest_before,
+            {m.ticker: m.mid_price() for m in markets},
+        )
+        for candle in changed:
+            channel_id = candle_channel_id(candle.ticker, candle.resolution)
+            self._publish(Change(CANDLES, channel_id, candle.as_dict()))
+
+    def _snapshot_open_interest(self) -> None:
+        self._open_interest_before = {
+            m.ticker: m.params.quantums_to_size(m.open_interest_quantums)
+            for m in self.markets.values()
+        }
 
     def _publish(self, change: Change) -> None:
         for listener in list(self._listeners):
@@ -462,6 +512,31 @@ class IndexerStore:
             "updatedAtHeight": str(self.updated_height.get(sid, 0)),
             "latestProcessedBlockHeight": str(self.height),
         }
+
+    def child_subaccount_ids(self, address: str, parent: int) -> list[SubaccountId]:
+        """The parent's children the indexer knows, by number (the parent itself first)."""
+        return [s for s in self.subaccount_ids(address) if is_child_of(s.number, parent)]
+
+    def parent_subaccount_object(self, address: str, parent: int) -> dict | None:
+        """REST ParentSubaccountResponse (the `subaccount` of a v4_parent_subaccounts
+        snapshot); None when no child exists (comlink's 404)."""
+        children = [self.subaccount_object(s) for s in self.child_subaccount_ids(address, parent)]
+        if not children:
+            return None
+        return {
+            "address": address,
+            "parentSubaccountNumber": parent,
+            "equity": sum_strings([c["equity"] for c in children]),
+            "freeCollateral": sum_strings([c["freeCollateral"] for c in children]),
+            "childSubaccounts": children,
+        }
+
+    def candles_object(
+        self, ticker: str, resolution: str, limit: int, from_time=None, to_time=None
+    ) -> dict:
+        """REST `/v4/candles/perpetualMarkets/{ticker}` (and the v4_candles snapshot)."""
+        chosen = self.candles.query(ticker, resolution, limit, from_time, to_time)
+        return {"candles": [c.as_dict() for c in chosen]}
 
     def asset_positions(self, sid: SubaccountId) -> list[dict]:
         return [asset_position_rest(self.usdc[sid], sid.number)]

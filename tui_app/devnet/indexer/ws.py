@@ -66,7 +66,8 @@ class Connection:
         self.message_id = 0
         # (channel, id) -> batched?
         self.subscriptions: dict[tuple[str, str | None], bool] = {}
-        self.batches: dict[tuple[str, str | None], list[dict]] = {}
+        # (channel, id) -> buffered (contents, child subaccount number) until the next flush
+        self.batches: dict[tuple[str, str | None], list[tuple[dict, int | None]]] = {}
         self.outbox = Outbox(ws.send)
         self._subscribe_windows: dict[tuple[str, Any], _RateWindow] = {}
         self._invalid_window = _RateWindow(*server.config.invalid_rate)
@@ -87,13 +88,19 @@ class Connection:
         self.message_id += 1
         return self.message_id
 
-    def send_data(self, channel: str, sub_id: str | None, contents: dict | list) -> None:
+    def send_data(
+        self,
+        channel: str,
+        sub_id: str | None,
+        contents: dict | list,
+        subaccount_number: int | None = None,
+    ) -> None:
         faults = self.server.faults.indexer
         message_id = self.next_message_id()
         if faults.ws_skip_message_ids > 0:
             faults.ws_skip_message_ids -= 1
             message_id = self.next_message_id()  # the one before is never sent: a gap
-        body = p.channel_data(self.id, message_id, channel, sub_id, contents)
+        body = p.channel_data(self.id, message_id, channel, sub_id, contents, subaccount_number)
         if faults.ws_unknown_field_messages > 0:
             faults.ws_unknown_field_messages -= 1
             body["devnetUnknownField"] = {"note": "a field this client does not know"}
@@ -113,15 +120,23 @@ class Connection:
         if batched is None:
             return
         if batched:
-            self.batches.setdefault(key, []).append(change.contents)
+            self.batches.setdefault(key, []).append((change.contents, change.subaccount_number))
         else:
-            self.send_data(change.channel, change.id, change.contents)
+            self.send_data(change.channel, change.id, change.contents, change.subaccount_number)
 
     def flush_batches(self) -> None:
+        """One `channel_batch_data` per subscription and, on v4_parent_subaccounts, per
+        child: socks groups a batch by child number, children in ascending order (the
+        order of a JavaScript object's integer keys)."""
         batches, self.batches = self.batches, {}
         for (channel, sub_id), items in batches.items():
-            if (channel, sub_id) in self.subscriptions:
-                self.send_data(channel, sub_id, items)
+            if (channel, sub_id) not in self.subscriptions:
+                continue
+            groups: dict[int | None, list[dict]] = {}
+            for contents, number in items:
+                groups.setdefault(number, []).append(contents)
+            for number in sorted(groups, key=lambda n: -1 if n is None else n):
+                self.send_data(channel, sub_id, groups[number], number)
 
     # ---- receiving ---------------------------------------------------------------------
 
@@ -168,9 +183,6 @@ class Connection:
             await self._close_rate_limited()
             return
         store = self.server.store
-        if channel not in p.SERVED_CHANNELS:
-            self.send_error(p.could_not_fetch(channel))
-            return
         if not p.valid_id(channel, sub_id, store):
             self.send_error(p.invalid_subscription_id(channel, sub_id))
             return
@@ -181,7 +193,11 @@ class Connection:
         if count >= p.SUBSCRIPTION_LIMITS[channel]:
             self.send_error(p.limit_reached(channel))
             return
-        contents = p.snapshot(channel, sub_id, store)
+        try:
+            contents = p.snapshot(channel, sub_id, store)
+        except p.CouldNotFetch:
+            self.send_error(p.could_not_fetch(channel))
+            return
         self.subscriptions[key] = batched
         self.server.index(self, key)
         message_id = self.next_message_id()
