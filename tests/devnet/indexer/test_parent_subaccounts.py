@@ -11,7 +11,7 @@ import httpx
 import pytest
 from v4_proto.dydxprotocol.subaccounts.subaccount_pb2 import SubaccountId as ProtoSubaccountId
 
-from tui_app.devnet.accounts import ALICE, BOB
+from tui_app.devnet.accounts import ALICE, BOB, CARL
 from tui_app.devnet.indexer.parents import (
     js_number,
     parent_contents,
@@ -282,4 +282,16 @@ async def test_batched_parent_updates_come_per_child_in_number_order(devnet: Dev
     assert second["message_id"] == first["message_id"] + 1
     assert json.loads(json.dumps(second))["contents"][0]["orders"][0]["status"] == (
         "BEST_EFFORT_OPENED"
+    )
+
+
+async def test_parent_subscription_cap(devnet: Devnet) -> None:
+    async with devnet.connect() as ws:
+        for address in (ALICE.address, BOB.address):
+            for number in range(128):
+                ok = await subscribe(ws, "v4_parent_subaccounts", f"{address}/{number}")
+                assert ok["type"] == "subscribed"
+        over = await subscribe(ws, "v4_parent_subaccounts", f"{CARL.address}/0")
+    assert over["message"] == (
+        "Per-connection subscription limit reached for v4_parent_subaccounts (limit=256)."
     )
