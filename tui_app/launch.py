@@ -11,12 +11,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+# The node gateway waits for the first rows on screen at most this long (seconds).
+FIRST_ROWS_WAIT = 3.0
 
 
 @dataclass
@@ -33,23 +36,39 @@ class LiveParts:
 
 @contextlib.asynccontextmanager
 async def open_parts(
-    config: Any, db: Path | None = None, *, background_gateway: bool = False
+    config: Any,
+    db: Path | None = None,
+    *,
+    background_gateway: bool = False,
+    gateway_after: Awaitable[object] | None = None,
+    start_feed: bool = False,
+    preload: Callable[[], object] | None = None,
 ) -> AsyncIterator[LiveParts]:
     """Open the feed and, when the account can sign, the store, node and controller.
 
     `background_gateway`: do not wait for the node gateway (its import and connection
     take a second or more); the controller gets a `DeferredGateway` whose calls wait for
-    it, so the first frame shows sooner. A node that turns out unusable (wrong chain,
-    unreachable) then fails each trading call with the reason instead of turning
-    trading off up front."""
+    it, so the first frame shows sooner. It connects once `gateway_after` resolves. A node
+    that turns out unusable (wrong chain, unreachable) then fails each trading call with
+    the reason instead of turning trading off up front.
+
+    `start_feed`: start the feed at once (the TUI: its WebSocket connects and the
+    snapshots arrive while the rest opens); it is stopped when the context ends.
+    `preload`: run in a worker thread meanwhile (the TUI imports its UI there), and waited
+    for before the controller is made."""
     from tui_app.feed.feed import IndexerFeed
     from tui_app.state import AccountState
 
     # dydx_v4_client warns about its own LOCAL constant's URL when imported.
     logging.getLogger("dydx_v4_client.network").setLevel(logging.ERROR)
     state = AccountState(config.address, config.subaccount_number)
-    parts = LiveParts(config=config, state=state, feed=None)
+    parts = LiveParts(config=config, state=state, feed=IndexerFeed.from_config(config, state))
     async with contextlib.AsyncExitStack() as stack:
+        stack.push_async_callback(parts.feed.poller.aclose)  # in case the app never stops it
+        if start_feed:
+            await parts.feed.start()
+            stack.push_async_callback(parts.feed.stop)
+        preloading = asyncio.create_task(asyncio.to_thread(preload)) if preload else None
         gateway = None
         if config.read_only:
             parts.trading_off_reason = config.credentials.reason or "read-only"
@@ -61,18 +80,21 @@ async def open_parts(
                 if background_gateway:
                     from tui_app.chain.deferred import DeferredGateway
 
-                    gateway = DeferredGateway.start(lambda: _connect(config))
+                    gateway = DeferredGateway.start(lambda: _connect(config), after=gateway_after)
                 else:
                     gateway = await _connect(config)
                 stack.push_async_callback(gateway.close)
+                if preloading is not None:
+                    await asyncio.wait([preloading])  # its modules: the controller's too
                 parts.controller = _controller(config, store, gateway, state)
                 stack.push_async_callback(parts.controller.indexer.aclose)
             except Exception as exc:  # the UI still shows the account; trading is off
                 log.warning("trading is off: %s", exc)
                 parts.trading_off_reason = f"trading is off: {exc}"
-        node_height = gateway.latest_block_height if gateway is not None else None
-        parts.feed = IndexerFeed.from_config(config, state, node_height=node_height)
-        stack.push_async_callback(parts.feed.poller.aclose)  # in case the app never stops it
+        if preloading is not None:
+            await preloading  # raises what the import raised
+        if gateway is not None:
+            parts.feed.node_height = gateway.latest_block_height
         yield parts
 
 
@@ -139,14 +161,53 @@ def confirm_mainnet(config: Any) -> bool:
 
 
 async def _run_app(config: Any, db: Path | None) -> int:
-    from tui_app.app import AppParts, build_app
+    """Only after the mainnet gate (`run_tui`): the feed connects here, before the UI.
 
-    async with open_parts(config, db, background_gateway=True) as parts:
+    The order is for the first live frame: the feed starts first, so its WebSocket
+    handshake and snapshots overlap the UI's import (in a thread) and the store's opening;
+    the node gateway (the slowest import) waits until the first rows are on screen."""
+    first_rows: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    async with open_parts(
+        config, db, background_gateway=True, gateway_after=first_rows, start_feed=True,
+        preload=_import_ui,
+    ) as parts:  # fmt: skip
+        from tui_app.app import AppParts, build_app
+
         app = build_app(AppParts(
             config=config, state=parts.state, feed=parts.feed, controller=parts.controller,
             store_path=parts.store_path, trading_off_reason=parts.trading_off_reason,
             mainnet_confirmed=config.is_mainnet,
         ))
-        await app.run_async()
+        watch = asyncio.create_task(_note_first_rows(app, parts.state, first_rows))
+        try:
+            await app.run_async()
+        finally:
+            watch.cancel()
         # A crashed Textual app would exit 0 unless we pass its code on.
         return app.return_code or 0
+
+
+def _import_ui() -> None:
+    """The UI and the controller's modules (Textual alone is ~0.2 s): in a worker thread."""
+    import tui_app.app  # noqa: F401
+    import tui_app.controller.controller  # noqa: F401
+    import tui_app.controller.indexer  # noqa: F401
+    import tui_app.controller.markets  # noqa: F401
+
+
+async def _note_first_rows(
+    app: Any, state: Any, done: asyncio.Future[None], at_most: float = FIRST_ROWS_WAIT
+) -> None:
+    """Resolve `done` once the account's first snapshot is drawn, or after `at_most` s."""
+    try:
+        async with asyncio.timeout(at_most):
+            while not (state.snapshot_received and app.is_running):
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(app.parts.flush_interval)  # the flush that posts the rows
+            await app.wait_for_refresh()
+    except TimeoutError:
+        log.info("no account snapshot on screen after %.1f s; connecting the node", at_most)
+    except Exception:  # the signal must come: trading waits for the gateway behind it
+        log.exception("watching for the first rows failed; connecting the node")
+    if not done.done():
+        done.set_result(None)

@@ -56,3 +56,47 @@ async def test_close_before_connected_cancels():
     await deferred.close()
     with pytest.raises(GatewayUnavailable):
         await deferred.place_order()
+
+
+async def test_the_connection_waits_for_its_start_signal():
+    started = asyncio.Event()
+    go = asyncio.get_running_loop().create_future()
+
+    async def connect():
+        started.set()
+        return FakeGateway()
+
+    deferred = DeferredGateway.start(connect, after=go)
+    call = asyncio.create_task(deferred.latest_block_height())
+    await asyncio.sleep(0.05)
+    assert not started.is_set() and not call.done()  # calls wait; nothing imported yet
+    go.set_result(None)
+    assert await call == 42
+    await deferred.close()
+
+
+async def test_a_failed_start_signal_still_connects():
+    async def connect():
+        return FakeGateway()
+
+    go = asyncio.get_running_loop().create_future()
+    go.set_exception(RuntimeError("the app never drew"))
+    deferred = DeferredGateway.start(connect, after=go)
+    assert await deferred.latest_block_height() == 42
+    await deferred.close()
+
+
+async def test_close_while_waiting_for_the_signal_connects_nothing():
+    started = False
+
+    async def connect():
+        nonlocal started
+        started = True
+        return FakeGateway()
+
+    deferred = DeferredGateway.start(connect, after=asyncio.get_running_loop().create_future())
+    await asyncio.sleep(0)
+    await deferred.close()
+    assert not started
+    with pytest.raises(GatewayUnavailable):
+        await deferred.place_order()

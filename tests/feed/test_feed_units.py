@@ -75,3 +75,40 @@ def test_a_rest_poll_applies_as_snapshots():
     frames = [json.loads(f) for f in snapshot_frames(empty, state.channel_id)]
     assert frames[1]["contents"] == {}
     assert len({f["connection_id"] for f in frames}) == 1
+
+
+def test_a_plain_http_indexer_gets_a_context_that_trusts_no_certificate():
+    import ssl
+
+    from tui_app.feed.rest_poller import tls_context_for
+
+    context = tls_context_for("http://127.0.0.1:3002")
+    assert context is not None  # no CA bundle to load for plain http...
+    # ...and a stray https request could not go unverified: it verifies against nothing.
+    assert context.verify_mode is ssl.CERT_REQUIRED and context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] == 0
+    assert tls_context_for("https://indexer.dydx.trade") is None  # the shared verified one
+
+
+async def test_the_app_joins_a_feed_the_launcher_started_and_hears_its_status():
+    import asyncio
+
+    from tui_app.feed.feed import IndexerFeed
+
+    # Nothing listens on port 9: the session keeps failing to connect, which is enough.
+    feed = IndexerFeed(AccountState(ALICE.address, 0), ws_url="ws://127.0.0.1:9/v4/ws",
+                       rest_url="http://127.0.0.1:9", probe_interval=3600)  # fmt: skip
+    heard_before: list = []
+    feed.on_status(heard_before.append)
+    assert heard_before == []  # not running: nothing to tell yet
+    await feed.start()
+    tasks = list(feed._tasks)
+    heard: list = []
+    feed.on_status(heard.append)
+    assert heard and heard[0].network == "local"  # the current status, at once
+    running = asyncio.create_task(feed.run())  # the app's worker: joins, does not restart
+    await asyncio.sleep(0.05)
+    assert feed._tasks == tasks and not running.done()
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+    assert feed._tasks == []  # run() stopped it on the way out

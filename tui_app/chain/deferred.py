@@ -4,7 +4,9 @@ Importing the gateway (dydx_v4_client, grpc, protobuf, bip_utils: 0.5-1.4 s here
 connecting (key derivation, the chain-id check's round trip) used to come before the
 first frame. `DeferredGateway.start` begins both in the background (the import in a
 worker thread, so the event loop keeps running) and hands out a stand-in whose async
-methods wait for the real gateway, then call it. Nothing can be signed before the real
+methods wait for the real gateway, then call it. `after` holds the start back until it
+resolves (the launcher: the first rows are on screen), because the import, though in a
+thread, takes the GIL from the loop that draws them. Nothing can be signed before the real
 gateway has connected and verified the chain id: if connecting fails, every call raises
 `GatewayUnavailable` with the reason (the rows stay as the controller leaves them on a
 network error; nothing is sent).
@@ -28,18 +30,29 @@ class GatewayUnavailable(NetworkError):
 
 
 class DeferredGateway:
-    def __init__(self, connect: Callable[[], Awaitable[Any]]) -> None:
+    def __init__(
+        self, connect: Callable[[], Awaitable[Any]], after: Awaitable[object] | None = None
+    ) -> None:
         self._connect = connect
+        self._after = after
         self._task: asyncio.Task[Any] | None = None
         self.error: BaseException | None = None
 
     @classmethod
-    def start(cls, connect: Callable[[], Awaitable[Any]]) -> DeferredGateway:
-        deferred = cls(connect)
+    def start(
+        cls, connect: Callable[[], Awaitable[Any]], after: Awaitable[object] | None = None
+    ) -> DeferredGateway:
+        """Connect in the background, once `after` (if given) has resolved or failed."""
+        deferred = cls(connect, after)
         deferred._task = asyncio.create_task(deferred._run(), name="node-gateway-connect")
         return deferred
 
     async def _run(self) -> Any:
+        if self._after is not None:
+            try:
+                await self._after
+            except Exception:  # only a moment to wait for: connect anyway
+                log.debug("node gateway: the start signal failed; connecting", exc_info=True)
         # The import in a thread: done on the loop it would freeze the first frame.
         await asyncio.to_thread(importlib.import_module, "tui_app.chain.gateway")
         try:

@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 wire_log = limited_logger("tui_app.feed.wire")
 
 StatusCallback = Callable[[ConnectionStatus], Any]
+SNAPSHOT_POLL_SECONDS = 0.05
 NodeHeight = Callable[[], Awaitable[int]]
 
 
@@ -187,8 +188,16 @@ class IndexerFeed:
         return self._polling
 
     def on_status(self, callback: StatusCallback) -> Callable[[], None]:
-        """Call `callback(status)` whenever the status changes; returns an unsubscriber."""
+        """Call `callback(status)` whenever the status changes; returns an unsubscriber.
+
+        Subscribing to a running feed also calls it once with the current status (it may
+        have gone live before the subscriber came)."""
         self._listeners.append(callback)
+        if self._tasks:
+            try:
+                callback(self._status)
+            except Exception:
+                log.exception("feed status callback %r failed", callback)
 
         def unsubscribe() -> None:
             if callback in self._listeners:
@@ -223,8 +232,10 @@ class IndexerFeed:
         self._publish()
 
     async def run(self) -> None:
-        """Run until cancelled."""
-        await self.start()
+        """Run until cancelled. A feed already started (the launcher starts it before the
+        UI is up, so the snapshots arrive while Textual loads) is joined, not restarted."""
+        if not self._tasks:
+            await self.start()
         try:
             await asyncio.gather(*self._tasks)
         finally:
@@ -448,6 +459,12 @@ class IndexerFeed:
     # ----- probes and status ------------------------------------------------------------
 
     async def _probe_loop(self) -> None:
+        # The first probe waits for the subaccount snapshot (at most one interval): at start
+        # its requests would only compete with the snapshot for the loop.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.probe_interval
+        while not self.state.snapshot_received and loop.time() < deadline:
+            await asyncio.sleep(SNAPSHOT_POLL_SECONDS)
         while True:
             await self.probe_once()
             await asyncio.sleep(self.probe_interval)

@@ -11,19 +11,25 @@ dYdX answers 429 with `Retry-After` in **milliseconds** (not seconds, as HTTP sa
 One long-lived `httpx.AsyncClient` per poller: the package's `RestClient.get` opens a
 new `httpx.AsyncClient` for every request, and building one loads an SSL context
 (`load_verify_locations`, 100-170 ms of CPU on the event loop, even for plain http) and
-a fresh connection each time. `SharedHttp` keeps one client (created lazily, in a worker
-thread, for the running loop) and the IndexerClient's modules send their requests
-through it, so their paths and parameters stay the package's own. Owners call
-`RestPoller.aclose()` when done.
+a fresh connection each time. `SharedHttp` keeps one client (created lazily, for the
+running loop) and the IndexerClient's modules send their requests through it, so their
+paths and parameters stay the package's own. Owners call `RestPoller.aclose()` when done.
+
+The certificate store is loaded once per process (in a worker thread) and shared by every
+client; a plain-http indexer (the local devnet) needs none, and gets a context that trusts
+no certificate at all, so a stray https request fails instead of going unverified.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from dydx_v4_client.indexer.rest.indexer_client import IndexerClient
@@ -79,11 +85,26 @@ def retry_after_seconds(response: httpx.Response) -> float:
     return min(MAX_RETRY_AFTER, max(MIN_RETRY_AFTER, seconds))
 
 
+@cache
+def verified_tls_context() -> ssl.SSLContext:
+    """httpx's default context (certifi's CA bundle), built once: it costs 50-200 ms."""
+    return httpx.create_ssl_context()
+
+
+def tls_context_for(url: str) -> ssl.SSLContext | None:
+    """No certificates to load for a plain-http URL: a context that trusts none (so TLS
+    always fails verification); None when the shared verified one is needed."""
+    if urlsplit(url).scheme == "http":
+        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies, with no trusted CA
+    return None
+
+
 class SharedHttp:
     """One `httpx.AsyncClient` reused for every request (see the module docstring)."""
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float, base_url: str = "") -> None:
         self.timeout = timeout
+        self._base_url = base_url
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock: asyncio.Lock | None = None
@@ -97,8 +118,11 @@ class SharedHttp:
             assert self._lock is not None
             async with self._lock:
                 if self._client is None:
-                    # Built in a thread: its SSL context load would stall the loop.
-                    self._client = await asyncio.to_thread(httpx.AsyncClient, timeout=self.timeout)
+                    context = tls_context_for(self._base_url)
+                    if context is None:
+                        # In a thread: the CA bundle's load would stall the loop.
+                        context = await asyncio.to_thread(verified_tls_context)
+                    self._client = httpx.AsyncClient(timeout=self.timeout, verify=context)
         return self._client
 
     async def get(self, host: str, request_path: str, params: dict | None = None) -> Any:
@@ -143,7 +167,7 @@ class RestPoller:
         max_retries: int = 3,
         backoff: Backoff | None = None,
     ) -> None:
-        self.http = SharedHttp(timeout)
+        self.http = SharedHttp(timeout, rest_url)
         self.client = _shared_indexer_client(rest_url, timeout, self.http)
         self.address = address
         self.subaccount_number = subaccount_number
