@@ -9,6 +9,8 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from dydx_v4_client.indexer.rest.constants import OrderStatus
+from dydx_v4_client.indexer.rest.indexer_client import IndexerClient
 from v4_proto.dydxprotocol.subaccounts.subaccount_pb2 import SubaccountId as ProtoSubaccountId
 
 from tui_app.devnet.accounts import ALICE, BOB, CARL
@@ -18,6 +20,7 @@ from tui_app.devnet.indexer.parents import (
     parse_parent_number,
     valid_parent_channel_id,
 )
+from tui_app.devnet.indexer.queries import aggregate_hourly
 
 from ..conftest import ChainHarness
 from .conftest import (
@@ -295,3 +298,63 @@ async def test_parent_subscription_cap(devnet: Devnet) -> None:
     assert over["message"] == (
         "Per-connection subscription limit reached for v4_parent_subaccounts (limit=256)."
     )
+
+
+async def test_parent_lists_with_the_real_client(devnet: Devnet) -> None:
+    """dydx-v4-client's parent methods: positions, balances, fills, orders, pnl."""
+    trade_on_child(devnet, 128, client_id=1)
+    trade_on_child(devnet, 256, client_id=2)
+    client = IndexerClient(devnet.rest_url)
+    alice = ALICE.address
+    account = client.account
+    positions = (await account.get_parent_subaccount_positions(alice, 0))["positions"]
+    assets = (await account.get_parent_subaccount_asset_positions(alice, 0))["positions"]
+    fills = await account.get_parent_fills(alice, 0)
+    orders = await account.list_parent_orders(alice, 0, status=OrderStatus.FILLED)
+    pnl = (await account.get_parent_historical_pnls(alice, 0))["historicalPnl"]
+    parent = (await account.get_parent_subaccount(alice, 0))["subaccount"]
+    with pytest.raises(httpx.HTTPStatusError) as error:
+        await account.get_parent_historical_pnls(BOB.address, 9)
+    assert error.value.response.status_code == 404
+    # Newest first across the children, each item with its child's number.
+    assert [p["subaccountNumber"] for p in positions] == [256, 128]
+    assert [(a["subaccountNumber"], a["symbol"]) for a in assets] == [
+        (0, "USDC"), (128, "USDC"), (256, "USDC"),
+    ]  # fmt: skip
+    assert [(f["subaccountNumber"], f["market"]) for f in fills["fills"]] == [
+        (256, "BTC-USD"), (128, "BTC-USD"),
+    ]  # fmt: skip
+    assert sorted(o["subaccountNumber"] for o in orders) == [128, 256]
+    # One tick per child at the first block the indexer saw, summed into one hour.
+    assert list(pnl[0]) == [
+        "equity", "totalPnl", "netTransfers", "createdAt", "blockHeight", "blockTime",
+    ]  # fmt: skip
+    assert len(pnl) == 1 and Decimal(pnl[0]["netTransfers"]) > 0
+    assert Decimal(parent["equity"]) == sum(
+        Decimal(c["equity"]) for c in parent["childSubaccounts"]
+    )
+
+
+def test_hourly_pnl_aggregation_like_comlink() -> None:
+    def tick(sub: str, created: str, equity: str, height: int) -> dict:
+        return {
+            "subaccountId": sub,
+            "equity": equity,
+            "totalPnl": "1",
+            "netTransfers": "0.5",
+            "createdAt": created,
+            "blockHeight": str(height),
+            "blockTime": created,
+        }
+
+    ticks = [
+        tick("a", "2026-01-01T01:30:00.000Z", "10", 30),
+        tick("b", "2026-01-01T01:20:00.000Z", "5.25", 20),
+        tick("a", "2026-01-01T01:10:00.000Z", "99", 10),  # a's second tick that hour: skipped
+        tick("a", "2026-01-01T00:10:00.000Z", "7", 5),
+    ]
+    hourly = aggregate_hourly(ticks)
+    assert [(t["createdAt"], t["equity"], t["totalPnl"], t["netTransfers"]) for t in hourly] == [
+        ("2026-01-01T01:30:00.000Z", "15.25", "2", "1"),
+        ("2026-01-01T00:10:00.000Z", "7", "1", "0.5"),
+    ]

@@ -31,9 +31,10 @@ from .params import (
     missing_item,
     parse_iso8601,
 )
-from .parents import PARENT_NUMBER_MESSAGE, parse_parent_number
+from .parent_rest import ParentRoutes
+from .queries import fill_objects, paginate, pnl_object, pnl_ticks, position_objects
 from .ratelimit import RateLimit, RateLimiter
-from .render import fill_rest, iso
+from .render import iso
 from .store import IndexerStore
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class RestServer:
         self.clock = clock
         self.limiter = RateLimiter(rate_limit or RateLimit(), clock)
         self.app = web.Application(middlewares=[self._faults_middleware, self._limit_middleware])
+        self.parents = ParentRoutes(store, not_found)
         self._routes()
         self._runner: web.AppRunner | None = None
 
@@ -147,10 +149,9 @@ class RestServer:
         get("/v4/candles/perpetualMarkets/{ticker}", self.candles)
         get("/v4/addresses/{address}", self.address)
         get("/v4/addresses/{address}/subaccountNumber/{number}", self.subaccount)
-        get("/v4/addresses/{address}/parentSubaccountNumber/{number}", self.parent_subaccount)
         get("/v4/orders", self.orders)
         # Before /v4/orders/{order_id}, which would take "parentSubaccountNumber" for an id.
-        get("/v4/orders/parentSubaccountNumber", self.parent_orders)
+        self.parents.add_to(self.app.router)
         get("/v4/orders/{order_id}", self.order)
         get("/v4/fills", self.fills)
         get("/v4/perpetualPositions", self.perpetual_positions)
@@ -202,7 +203,7 @@ class RestServer:
             if (before_height is None or t.height <= before_height)
             and (before is None or t.time <= before)
         ]
-        body = _paginate("trades", [market.trade_rest(t) for t in trades], limit, page)
+        body = paginate("trades", [market.trade_rest(t) for t in trades], limit, page)
         return web.json_response(body)
 
     async def candles(self, request: web.Request) -> web.Response:
@@ -276,47 +277,6 @@ class RestServer:
         self._require_subaccount(sid)
         return web.json_response({"subaccount": self.store.subaccount_object(sid)})
 
-    async def parent_subaccount(self, request: web.Request) -> web.Response:
-        address = request.match_info["address"]
-        raw = request.match_info["number"]
-        parent = parse_parent_number(raw)
-        errors = []
-        if not is_valid_address(address):
-            errors.append(
-                error_item("address", address, "address must be a valid dydx address", "params")
-            )
-        if parent is None:
-            errors.append(
-                error_item("parentSubaccountNumber", raw, PARENT_NUMBER_MESSAGE, "params")
-            )
-        if errors:
-            raise ParamError(errors)
-        body = self.store.parent_subaccount_object(address, parent)
-        if body is None:
-            raise not_found(
-                f"No subaccounts found for address {address} and parentSubaccountNumber {parent}"
-            )
-        return web.json_response({"subaccount": body})
-
-    async def parent_orders(self, request: web.Request) -> web.Response:
-        """`/v4/orders` over every child of a parent, merged and sorted as one list."""
-        params = Params(request.query)
-        address = params.address()
-        raw = request.query.get("parentSubaccountNumber")
-        parent = parse_parent_number(raw)
-        if raw is None:
-            params.errors.append(missing_item("parentSubaccountNumber", PARENT_NUMBER_MESSAGE))
-        elif parent is None:
-            params.errors.append(error_item("parentSubaccountNumber", raw, PARENT_NUMBER_MESSAGE))
-        query = OrderQuery.parse(params)
-        params.check()
-        records = [
-            r
-            for sid in self.store.child_subaccount_ids(address, parent)
-            for r in self.store.order_records(sid)
-        ]
-        return web.json_response([r.rest_object() for r in query.apply(records)])
-
     def _subaccount_params(self, params: Params) -> SubaccountId:
         address = params.address()
         number = params.subaccount_number()
@@ -364,18 +324,8 @@ class RestServer:
         page = params.integer("page", 1, 2**31)
         params.check()
         self._require_subaccount(sid)
-        fills = [
-            f
-            for f in reversed(self.store.fills.get(sid, []))
-            if (before_height is None or f.height <= before_height)
-            and (before is None or f.time <= before)
-        ]
-        rendered = []
-        for fill in fills:
-            params_ = self.store.market_by_clob(fill.clob_pair_id).params
-            if market is None or params_.ticker == market:
-                rendered.append(fill_rest(fill, params_))
-        return web.json_response(_paginate("fills", rendered, limit, page))
+        fills = fill_objects(self.store, [sid], before_height, before, market)
+        return web.json_response(paginate("fills", fills, limit, page))
 
     async def perpetual_positions(self, request: web.Request) -> web.Response:
         params = Params(request.query)
@@ -386,14 +336,7 @@ class RestServer:
         before = params.timestamp("createdBeforeOrAt")
         params.check()
         self._require_subaccount(sid)
-        records = [
-            r
-            for r in reversed(self.store.position_records(sid))
-            if (statuses is None or r.status in statuses)
-            and (before_height is None or r.position.opened_height <= before_height)
-            and (before is None or (r.position.opened_at and r.position.opened_at <= before))
-        ][:limit]
-        positions = [r.rest_object(self.store.oracle_price(r.market.ticker)) for r in records]
+        positions = position_objects(self.store, [sid], statuses, limit, before_height, before)
         return web.json_response({"positions": positions})
 
     async def asset_positions(self, request: web.Request) -> web.Response:
@@ -414,29 +357,7 @@ class RestServer:
         page = params.integer("page", 1, 2**31)
         params.check()
         self._require_subaccount(sid)
-
-        def keep(tick: dict) -> bool:
-            height = int(tick["blockHeight"])
-            created = datetime.fromisoformat(tick["createdAt"].replace("Z", "+00:00"))
-            return (
-                (before_height is None or height <= before_height)
-                and (after_height is None or height >= after_height)
-                and (before is None or created <= before)
-                and (after is None or created >= after)
-            )
-
-        ticks = [t for t in reversed(self.store.pnl_ticks.get(sid, [])) if keep(t)]
-        return web.json_response(_paginate("historicalPnl", ticks, limit, page))
-
-
-def _paginate(key: str, items: list, limit: int, page: int | None) -> dict:
-    """comlink adds pageSize/totalResults/offset only when `page` is given."""
-    if page is None:
-        return {key: items[:limit]}
-    offset = (page - 1) * limit
-    return {
-        key: items[offset : offset + limit],
-        "pageSize": limit,
-        "totalResults": len(items),
-        "offset": offset,
-    }
+        ticks = pnl_ticks(self.store, [sid], before_height, before, after_height, after)
+        return web.json_response(
+            paginate("historicalPnl", [pnl_object(t) for t in ticks], limit, page)
+        )
