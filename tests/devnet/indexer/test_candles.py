@@ -282,3 +282,18 @@ async def test_rest_candles_have_their_own_rate_limit_bucket(devnet: Devnet) -> 
     assert [r.status_code for r in candles] == [200, 200, 200, 429]
     assert candles[0].headers["RateLimit-Limit"] == "3"
     assert [r.status_code for r in height] == [200, 429]
+
+
+async def test_rest_candles_with_the_real_client(devnet: Devnet) -> None:
+    from dydx_v4_client.indexer.rest.indexer_client import IndexerClient
+
+    trade(devnet)
+    markets = IndexerClient(devnet.rest_url).markets
+    day = await markets.get_perpetual_market_candles("BTC-USD", "1DAY")
+    none = await markets.get_perpetual_market_candles(
+        "BTC-USD", "1DAY", from_iso="2026-01-02T00:00:00Z"
+    )
+    assert [(c["resolution"], c["trades"], c["close"]) for c in day["candles"]] == [
+        ("1DAY", 1, "50000")
+    ]
+    assert none == {"candles": []}

@@ -2,8 +2,9 @@
 
 At start it reads the chain's current state once (markets, subaccounts, open orders, book
 levels); from then on it follows `chain.subscribe(...)`. It keeps order history with the
-indexer's statuses, fills, positions, balances, trades, 24 h market stats and hourly
-(configurable) pnl ticks, and publishes a change feed for the WebSocket server.
+indexer's statuses, fills, positions, balances, trades, candles, 24 h market stats and
+hourly (configurable) pnl ticks, and publishes a change feed for the WebSocket server
+(every subaccount change twice: for the subaccount and for its parent).
 
 As on the real network there are two kinds of update: off-chain ones (short-term orders
 placed or cancelled best-effort, book levels) go out at once; on-chain ones are collected
