@@ -53,8 +53,17 @@ async def test_message_ids_count_requests_and_data_but_not_errors(devnet: Devnet
         ('{"type": "subscribe", "channel": "v4_orderbook"}', "Invalid id: None"),
         ('{"type": "subscribe", "channel": "v4_orderbook", "id": 5}', "Invalid id: 5"),
         (
+            '{"type": "subscribe", "channel": "v4_subaccounts", "id": "dydx1bad/128000"}',
+            "Invalid subscription id for channel: (v4_subaccounts-dydx1bad/128000)",
+        ),
+        (
+            '{"type": "subscribe", "channel": "v4_subaccounts", "id": "dydx1bad"}',
+            "Invalid subscription id for channel: (v4_subaccounts-dydx1bad)",
+        ),
+        # socks leaves the address to comlink, whose 400 it reports as a failed fetch.
+        (
             '{"type": "subscribe", "channel": "v4_subaccounts", "id": "dydx1bad/0"}',
-            "Invalid subscription id for channel: (v4_subaccounts-dydx1bad/0)",
+            "Internal error, could not fetch data for subscription: v4_subaccounts.",
         ),
     ],
 )

@@ -99,25 +99,36 @@ def js_number(text: str) -> float:
     return math.nan
 
 
-def valid_parent_channel_id(sub_id: str) -> bool:
-    """socks' check of a v4_parent_subaccounts id: two parts, a number below 128 after the
-    slash (the address is left to comlink)."""
+def valid_subaccount_channel_id(sub_id: str, maximum: int) -> bool:
+    """socks' check of a subaccount channel id: two parts, and JavaScript's Number() of the
+    second below `maximum` (the address, and that the number is whole, are left to
+    comlink, whose 400 becomes socks' "could not fetch" error)."""
     parts = sub_id.split("/")
     if len(parts) != 2:
         return False
     number = js_number(parts[1])
-    return not math.isnan(number) and number < MAX_PARENT_SUBACCOUNTS
+    return not math.isnan(number) and number < maximum
+
+
+def valid_parent_channel_id(sub_id: str) -> bool:
+    """v4_parent_subaccounts: a parent number below 128."""
+    return valid_subaccount_channel_id(sub_id, MAX_PARENT_SUBACCOUNTS)
 
 
 _JS_INT = re.compile(r"[-+]?[0-9]+")  # validator.js isInt, leading zeroes allowed
 
 
-def parse_parent_number(raw: str | None) -> int | None:
-    """comlink's check of `parentSubaccountNumber` (isInt, 0..127); None when it fails."""
+def parse_js_int(raw: str | None, below: int) -> int | None:
+    """express-validator's isInt with gt -1 and lt `below`; None when it fails."""
     if raw is None or not _JS_INT.fullmatch(raw):
         return None
     number = int(raw)
-    return number if 0 <= number < MAX_PARENT_SUBACCOUNTS else None
+    return number if 0 <= number < below else None
+
+
+def parse_parent_number(raw: str | None) -> int | None:
+    """comlink's check of `parentSubaccountNumber` (isInt, 0..127); None when it fails."""
+    return parse_js_int(raw, MAX_PARENT_SUBACCOUNTS)
 
 
 PARENT_NUMBER_MESSAGE = (

@@ -13,7 +13,12 @@ from tui_app.devnet.types import SubaccountId
 from .candles import RESOLUTIONS
 from .order_query import OrderQuery
 from .params import MAX_LIMIT
-from .parents import parse_parent_number, valid_parent_channel_id
+from .parents import (
+    parse_js_int,
+    parse_parent_number,
+    valid_parent_channel_id,
+    valid_subaccount_channel_id,
+)
 from .store import (
     BLOCK_HEIGHT,
     CANDLES,
@@ -72,12 +77,7 @@ def valid_id(channel: str, sub_id: str | None, store: IndexerStore) -> bool:
         return True
     assert sub_id is not None
     if channel == SUBACCOUNTS:
-        address, _, number = sub_id.partition("/")
-        return (
-            is_valid_address(address)
-            and number.isdigit()
-            and int(number) < MAX_SUBACCOUNT_NUMBER
-        )
+        return valid_subaccount_channel_id(sub_id, MAX_SUBACCOUNT_NUMBER)
     if channel == PARENT_SUBACCOUNTS:
         return valid_parent_channel_id(sub_id)
     if channel == CANDLES:
@@ -115,8 +115,12 @@ def snapshot(channel: str, sub_id: str | None, store: IndexerStore) -> dict:
 
 
 def subaccount_snapshot(sub_id: str, store: IndexerStore) -> dict:
-    address, _, number = sub_id.partition("/")
-    sid = SubaccountId(address, int(number))
+    address, raw = sub_id.split("/")
+    # comlink's own check (isInt, 0..128000) of what socks let through.
+    number = parse_js_int(raw, MAX_SUBACCOUNT_NUMBER + 1)
+    if number is None or not is_valid_address(address):
+        raise CouldNotFetch(sub_id)  # comlink answered 400
+    sid = SubaccountId(address, number)
     if not store.has_subaccount(sid):
         return {}  # comlink answered 404
     records = store.order_records(sid)
