@@ -21,6 +21,7 @@ from typing import Any
 
 from tui_app.ids import subaccount_uuid
 from tui_app.models import (
+    KNOWN_ORDER_STATUSES,
     AssetPosition,
     BlockHeightBatchData,
     BlockHeightChannelData,
@@ -153,6 +154,8 @@ class AccountState:
         self.message_ids = MessageIdTracker()
         self._listeners: list[Listener] = []
         self._changes: dict[Change, None] = {}
+        # Orders apart, keyed by id: a str key hashes in C, a record's hash is Python code.
+        self._order_changes: dict[str, OrderChanged] = {}
         self._handlers: dict[type, Callable[[Any], None]] = {
             Connected: self._on_connected,
             SubaccountsSubscribed: self._on_subaccount_snapshot,
@@ -292,7 +295,7 @@ class AccountState:
         """Drop an order from view (e.g. a rejected one the user dismissed)."""
         self._finished.pop(order_id, None)
         if self._orders.pop(order_id, None) is not None:
-            self._changes[OrderChanged(order_id)] = None
+            self._order_changes[order_id] = OrderChanged(order_id)
             self._notify()
 
     # -------------------------------------------------------------- feed API
@@ -327,9 +330,11 @@ class AccountState:
         try:
             if type(message) is MessageRejected:
                 self._on_rejected(message)
-            elif self.message_ids.is_stale(
+            elif self.message_ids.take_next(
                 message.connection_id, message.message_id, message.type
             ):
+                self._handlers.get(type(message), self._ignore)(message)
+            elif self.message_ids.is_stale(message.connection_id, message.message_id, message.type):
                 # A repeated or overtaken data message: never applied over newer ones.
                 self.stale_messages += 1
                 self.request_resync(f"message id {message.message_id} repeated or out of order")
@@ -399,13 +404,14 @@ class AccountState:
                 position.signed_size, position.entry_price or ZERO
             )
         for order in contents.orders:
-            self._apply_order(order, from_snapshot=True)
+            self._apply_order(order)
         for tracked in self._orders.values():
             self._store(tracked)  # re-derive pending ones against the new height
         self.snapshot_received = True
         self.needs_resync = False
         self.resync_reasons.clear()
         self._changes.clear()  # StateReset covers every row
+        self._order_changes.clear()
         self._changes[StateReset()] = None
         self._changes[BalanceChanged()] = None
 
@@ -423,10 +429,12 @@ class AccountState:
             self._apply_subaccount_update(contents)
 
     def _apply_subaccount_update(self, contents: SubaccountUpdate) -> None:
-        if contents.block_height is not None:
-            self._raise_height(contents.block_height)
+        height = contents.block_height
+        # Most updates are of the current block: skip the call then (the feed's hot path).
+        if height is not None and (self.block_height is None or height > self.block_height):
+            self._raise_height(height)
         for order in contents.orders:
-            self._apply_order(order, from_snapshot=False)
+            self._apply_order(order)
         for fill in contents.fills:
             self._apply_fill(fill)
         for position in contents.perpetual_positions:
@@ -434,7 +442,7 @@ class AccountState:
         for asset in contents.asset_positions:
             self._apply_asset(asset)
 
-    def _apply_order(self, update: IndexerOrder, *, from_snapshot: bool) -> None:
+    def _apply_order(self, update: IndexerOrder) -> None:
         tracked = self._orders.get(update.id)
         if tracked is None:
             if update.is_partial:
@@ -447,28 +455,30 @@ class AccountState:
         else:
             tracked.data = merged(tracked.data, update)
             tracked.seen = True
-        if update.status is not None and not update.status_known:
+        status = update.status
+        if status is not None and status not in KNOWN_ORDER_STATUSES:  # status_known, inline
             self.unknown_statuses += 1
-            logger.warning("order %s has unknown status %r", update.id[:40], update.status[:40])
+            logger.warning("order %s has unknown status %r", update.id[:40], status[:40])
         self._store(tracked)
 
     def _store(self, tracked: TrackedOrder) -> None:
         """Re-derive the status, queue a short-term expiry check, record the change."""
-        order_id = tracked.data.id
+        order = tracked.data
+        order_id = order.id
         self._orders[order_id] = tracked
         status = tracked.status = derive_status(tracked, self.block_height)
         if status.is_final:
             self._finish(order_id)
-        gtb = tracked.data.good_til_block
-        if (
-            gtb is not None
-            and gtb != tracked.expiry_scheduled
-            and tracked.data.order_flags in (SHORT_TERM_FLAGS, None)
-            and not tracked.status.is_final
-        ):
-            tracked.expiry_scheduled = gtb
-            heapq.heappush(self._expiries, (gtb, order_id))
-        self._changes[OrderChanged(order_id)] = None
+        else:
+            gtb = order.good_til_block
+            if (
+                gtb is not None
+                and gtb != tracked.expiry_scheduled
+                and order.order_flags in (SHORT_TERM_FLAGS, None)
+            ):
+                tracked.expiry_scheduled = gtb
+                heapq.heappush(self._expiries, (gtb, order_id))
+        self._order_changes[order_id] = tracked.change
 
     def _finish(self, order_id: str) -> None:
         """Remember a final order; past the limit, drop the oldest (memory stays bounded)."""
@@ -481,7 +491,7 @@ class AccountState:
             tracked = self._orders.get(oldest)
             if tracked is not None and tracked.status.is_final:
                 del self._orders[oldest]
-                self._changes[OrderChanged(oldest)] = None
+                self._order_changes[oldest] = tracked.change
 
     def _apply_fill(self, fill: Fill) -> None:
         if fill.id in self._fills:
@@ -587,7 +597,7 @@ class AccountState:
                 tracked.status = status
                 if status.is_final:
                     self._finish(order_id)
-                self._changes[OrderChanged(order_id)] = None
+                self._order_changes[order_id] = tracked.change
 
     # ------------------------------------------------------ books and trades
 
@@ -648,10 +658,16 @@ class AccountState:
         self.ignored_messages += 1
 
     def _notify(self) -> tuple[Change, ...]:
-        if not self._changes:
-            return ()
-        changes = tuple(self._changes)
+        if not self._order_changes:
+            if not self._changes:
+                return ()
+            changes: tuple[Change, ...] = tuple(self._changes)
+        elif self._changes:
+            changes = (*self._changes, *self._order_changes.values())
+        else:
+            changes = tuple(self._order_changes.values())
         self._changes.clear()
+        self._order_changes.clear()
         for listener in tuple(self._listeners):
             for change in changes:
                 try:

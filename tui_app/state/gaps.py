@@ -57,6 +57,20 @@ class MessageIdTracker:
             and message_id not in self._holes
         )
 
+    def take_next(self, connection_id: str, message_id: int, kind: str) -> bool:
+        """Count the message and return True if it is the very next data message of the
+        current connection, the usual case, where `is_stale` and `observe` would find
+        nothing; otherwise change nothing and return False (use those two)."""
+        if (
+            message_id == self._last + 1
+            and connection_id == self.connection_id
+            and kind in _DATA_KINDS
+            and len(self._holes) <= self._pending
+        ):
+            self._last = message_id
+            return True
+        return False
+
     def observe(self, connection_id: str, message_id: int, kind: str) -> MessageGap | None:
         if connection_id != self.connection_id:
             self.connection_id = connection_id  # a new connection starts its own count

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from tui_app.ids import order_uuid, subaccount_uuid
 from tui_app.models import IndexerOrder
+from tui_app.state.changes import OrderChanged
 
 SHORT_TERM_FLAGS = 0
 EXPIRY_REASONS = frozenset({"ORDER_REMOVAL_REASON_EXPIRED", "ORDER_REMOVAL_REASON_INDEXER_EXPIRED"})
@@ -57,7 +58,7 @@ _LIVE = frozenset(
 class TrackedOrder:
     """One order in the account state. Read it, do not change it: the state owns it."""
 
-    __slots__ = ("data", "status", "seen", "reject_reason", "expiry_scheduled")
+    __slots__ = ("data", "status", "seen", "reject_reason", "expiry_scheduled", "change")
 
     def __init__(self, data: IndexerOrder, *, seen: bool) -> None:
         self.data = data  # every field the indexer (or the controller) has told us
@@ -65,6 +66,8 @@ class TrackedOrder:
         self.seen = seen  # the indexer has reported this order at least once
         self.reject_reason: str | None = None
         self.expiry_scheduled: int | None = None  # the GTB already queued for expiry
+        # Its change record, built once: an order's updates are the feed's hot path.
+        self.change = OrderChanged(data.id)
 
     @property
     def id(self) -> str:
@@ -100,8 +103,8 @@ class TrackedOrder:
 
 def merged(stored: IndexerOrder, update: IndexerOrder) -> IndexerOrder:
     """The stored order with every field the update carries (updates may be partial)."""
-    fields = update.model_fields_set
-    if fields >= stored.model_fields_set:
+    fields = update.__pydantic_fields_set__  # model_fields_set without the property call
+    if fields >= stored.__pydantic_fields_set__:
         return update  # the usual case: a full update replaces, no copy needed
     values = update.__dict__
     return stored.model_copy(update={name: values[name] for name in fields})
