@@ -23,11 +23,11 @@ import logging
 import os
 import re
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -350,25 +350,31 @@ def _settings_from_file(path: Path) -> Settings | ConfigError:
     return _parse_settings(text, str(path), base_dir=path.parent)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key given twice (PyYAML silently keeps the last)."""
+@cache
+def _unique_key_loader() -> type:
+    """SafeLoader that refuses a key given twice (PyYAML silently keeps the last).
 
+    Built on first use: without a config file the app needs no YAML (20-60 ms to import)."""
+    import yaml
 
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _value in node.value:
-        key = loader.construct_object(key_node)
-        if isinstance(key, str | int | float | bool) and key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"key {display_key(key)} appears twice", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node)
+    class UniqueKeyLoader(yaml.SafeLoader):
+        pass
 
+    def construct_mapping(loader: UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _value in node.value:
+            key = loader.construct_object(key_node)
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {display_key(key)} appears twice", key_node.start_mark
+                )
+            seen.add(key)
+        return loader.construct_mapping(node)
 
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
+    UniqueKeyLoader.add_constructor(
+        yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping
+    )
+    return UniqueKeyLoader
 
 
 def _parse_settings(text: str, source: str, base_dir: Path | None) -> Settings | ConfigError:
@@ -402,8 +408,10 @@ def _parse_settings(text: str, source: str, base_dir: Path | None) -> Settings |
 
 
 def _parse_yaml(text: str, source: str) -> Any:
+    import yaml
+
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+        return yaml.load(text, Loader=_unique_key_loader())  # noqa: S506 (a SafeLoader)
     except yaml.MarkedYAMLError as exc:
         # Only the problem and its position: str(exc) quotes the surrounding lines.
         mark = exc.problem_mark or exc.context_mark

@@ -12,7 +12,6 @@ import hashlib
 from dataclasses import dataclass
 
 import bech32
-from Crypto.Hash import RIPEMD160
 
 ADDRESS_PREFIX = "dydx"
 
@@ -54,6 +53,10 @@ DEMO_ACCOUNT = ALICE
 
 def address_from_public_key(compressed_public_key: bytes) -> str:
     """Cosmos address: bech32("dydx", RIPEMD160(SHA256(compressed secp256k1 key)))."""
+    # Imported here: pycryptodome loads cffi and pycparser (30-100 ms), which the TUI's
+    # start (the demo account's known address) does not need.
+    from Crypto.Hash import RIPEMD160
+
     sha = hashlib.sha256(compressed_public_key).digest()
     digest = RIPEMD160.new(sha).digest()
     return bech32.bech32_encode(ADDRESS_PREFIX, bech32.convertbits(digest, 8, 5))

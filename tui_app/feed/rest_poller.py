@@ -18,6 +18,9 @@ paths and parameters stay the package's own. Owners call `RestPoller.aclose()` w
 The certificate store is loaded once per process (in a worker thread) and shared by every
 client; a plain-http indexer (the local devnet) needs none, and gets a context that trusts
 no certificate at all, so a stray https request fails instead of going unverified.
+
+httpx and the IndexerClient are imported on first use (~60 ms): the feed is built before
+the TUI's first frame, and needs REST only for probes and when the WebSocket fails.
 """
 
 from __future__ import annotations
@@ -28,14 +31,14 @@ import ssl
 import time
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
-from dydx_v4_client.indexer.rest.indexer_client import IndexerClient
-from dydx_v4_client.indexer.rest.utils.request_helpers import generate_query_path
-
 from tui_app.feed.backoff import Backoff
+
+if TYPE_CHECKING:
+    import httpx
+    from dydx_v4_client.indexer.rest.indexer_client import IndexerClient
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +91,8 @@ def retry_after_seconds(response: httpx.Response) -> float:
 @cache
 def verified_tls_context() -> ssl.SSLContext:
     """httpx's default context (certifi's CA bundle), built once: it costs 50-200 ms."""
+    import httpx
+
     return httpx.create_ssl_context()
 
 
@@ -110,6 +115,8 @@ class SharedHttp:
         self._lock: asyncio.Lock | None = None
 
     async def client(self) -> httpx.AsyncClient:
+        import httpx
+
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             # A client belongs to one loop (its connections do): a new loop gets a new one.
@@ -127,6 +134,8 @@ class SharedHttp:
 
     async def get(self, host: str, request_path: str, params: dict | None = None) -> Any:
         """`RestClient.get`, through the shared client."""
+        from dydx_v4_client.indexer.rest.utils.request_helpers import generate_query_path
+
         url = f"{host}{generate_query_path(request_path, params or {})}"
         client = await self.client()
         response = await client.get(url, timeout=self.timeout)
@@ -144,6 +153,8 @@ class SharedHttp:
 
 def _shared_indexer_client(rest_url: str, timeout: float, http: SharedHttp) -> IndexerClient:
     """An IndexerClient whose modules' `get` goes through `http`."""
+    from dydx_v4_client.indexer.rest.indexer_client import IndexerClient
+
     client = IndexerClient(rest_url, api_timeout=timeout)
     for module in (client.markets, client.account, client.utility, client.megavault,
                    client.affiliate):  # fmt: skip
@@ -168,11 +179,20 @@ class RestPoller:
         backoff: Backoff | None = None,
     ) -> None:
         self.http = SharedHttp(timeout, rest_url)
-        self.client = _shared_indexer_client(rest_url, timeout, self.http)
+        self.rest_url = rest_url
+        self.timeout = timeout
+        self._client: IndexerClient | None = None
         self.address = address
         self.subaccount_number = subaccount_number
         self.max_retries = max_retries
         self.backoff = backoff or Backoff(initial=0.5, maximum=5.0)
+
+    @property
+    def client(self) -> IndexerClient:
+        """dydx-v4-client's IndexerClient, its requests through the shared HTTP client."""
+        if self._client is None:
+            self._client = _shared_indexer_client(self.rest_url, self.timeout, self.http)
+        return self._client
 
     async def aclose(self) -> None:
         """Close the shared HTTP client (its connections); a later call opens a new one."""
@@ -218,6 +238,8 @@ class RestPoller:
         )
 
     async def _subaccount(self) -> dict[str, Any] | None:
+        import httpx
+
         try:
             body = await self._call(
                 self.client.account.get_subaccount, self.address, self.subaccount_number
@@ -242,6 +264,8 @@ class RestPoller:
 
     async def _call(self, fn, *args: Any, **kwargs: Any) -> Any:
         """One request, with 429 and transient-failure handling."""
+        import httpx
+
         self.backoff.reset()
         for attempt in range(self.max_retries + 1):
             try:
