@@ -7,22 +7,30 @@
 Durability: WAL with synchronous=FULL (NORMAL may lose the last commits on power loss),
 every change in one explicit transaction. The connection runs in autocommit mode
 (`isolation_level=None`) so that Python's sqlite3 never opens or commits a transaction
-behind our back; `_transaction()` is the only place that does.
+behind our back; `_write()` (and `_transaction()` for migrations) are the only places
+that do.
+
+Speed: each await of an aiosqlite call is a round trip through the event loop, slow when
+the loop is busy (a feed burst during cancel-all). So a write is one function run on the
+database thread, BEGIN to COMMIT in one hop; point lookups read a second connection
+on the caller's thread when no write of ours is in flight (WAL: a reader never waits for
+a writer, and sees every commit, also another process's).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import aiosqlite
 
@@ -57,6 +65,8 @@ from tui_app.store.schema import (
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 SQLITE_HEADER = b"SQLite format 3\x00"
 CLIENT_ID_SPACE = 2**32
 INT64_MAX = 2**63 - 1
@@ -74,6 +84,11 @@ _INSERT_ORDER = (
     f"INSERT INTO dydx_order_metadata ({', '.join(_ORDER_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in _ORDER_COLUMNS)})"
 )
+_STATUS_COLUMN = _ORDER_COLUMNS.index("status")
+_INSERT_AUDIT = "INSERT INTO order_audit (at, order_id, action, outcome, code, detail, tx_hash)"
+# Rows per statement: SQLite's oldest limit on bound parameters is 999 (7 per audit row).
+_ROWS_PER_STATEMENT = 100
+_IDS_PER_STATEMENT = 500
 
 
 class _Unset:
@@ -94,6 +109,8 @@ class OrderStore:
         # One connection is shared by all tasks; a transaction must not interleave with
         # another task's statements, so every access holds this lock.
         self._lock = asyncio.Lock()
+        # Point lookups without a hop to the database thread (see the module docstring).
+        self._reader: sqlite3.Connection | None = None
 
     # ----- lifecycle ---------------------------------------------------------------------
 
@@ -118,6 +135,7 @@ class OrderStore:
             await _configure(conn, path)
             store = cls(conn, path)
             await store._migrate(migrations)
+            store._reader = _open_reader(path)
         except BaseException:
             await conn.close()
             raise
@@ -125,6 +143,9 @@ class OrderStore:
 
     async def close(self) -> None:
         conn, self._conn = self._conn, None
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()
         if conn is not None:
             async with self._lock:
                 await conn.close()
@@ -179,18 +200,7 @@ class OrderStore:
         """
         if count < 1:
             raise ValueError(f"count must be at least 1, not {count}")
-        async with self._transaction() as conn:
-            cursor = await conn.execute(
-                "SELECT next_id, allocated FROM client_id_allocator WHERE id = 1"
-            )
-            next_id, allocated = await cursor.fetchone()  # type: ignore[misc]
-            if allocated + count > CLIENT_ID_SPACE:
-                raise ClientIdsExhausted()
-            await conn.execute(
-                "UPDATE client_id_allocator SET next_id = ?, allocated = ? WHERE id = 1",
-                ((next_id + count) % CLIENT_ID_SPACE, allocated + count),
-            )
-        return [(next_id + i) % CLIENT_ID_SPACE for i in range(count)]
+        return await self._write(lambda db: _allocate(db, count))
 
     async def allocate_client_id(self) -> int:
         [client_id] = await self.allocate_client_ids(1)
@@ -210,17 +220,20 @@ class OrderStore:
         now = utc_now()
         stored = [_with_updated_at(order, now) for order in orders]
         rows = [_order_to_row(order) for order in stored]
-        async with self._transaction() as conn:
+        audits = [_audit_row(entry, now) for entry in audit]
+
+        def insert(db: sqlite3.Connection) -> None:
             try:
-                await conn.executemany(_INSERT_ORDER, rows)
+                db.executemany(_INSERT_ORDER, rows)
             except sqlite3.IntegrityError as exc:
                 # executemany does not say which row: name it when there is only one.
                 which = stored[0].order_id if len(stored) == 1 else "(one of the batch)"
                 if "UNIQUE" in str(exc):
                     raise DuplicateOrder(which) from None
                 raise InvalidRecord(f"order {which}: {exc}") from None
-            for entry in audit:
-                await _insert_audit(conn, entry, now)
+            _insert_audits(db, audits)
+
+        await self._write(insert)
         return stored
 
     async def update_order(
@@ -254,24 +267,27 @@ class OrderStore:
             changes["cancelled_at"] = _time_text(cancelled_at)
         now = utc_now()
         changes["updated_at"] = _time_text(now)
-        async with self._transaction() as conn:
-            current = await _fetch_order(conn, order_id)
+        allowed = None if expect is None else tuple(OrderStatus(s).value for s in expect)
+        audits = [] if audit is None else [_audit_row(audit, now)]
+
+        def update(db: sqlite3.Connection) -> tuple[Any, ...]:
+            current = _fetch_row(db, order_id)
             if current is None:
                 raise MetadataNotFound(order_id)
-            if expect is not None:
-                allowed = tuple(OrderStatus(s).value for s in expect)
-                if current.status.value not in allowed:
-                    raise StatusConflict(order_id, current.status.value, allowed)
+            status_now = current[_STATUS_COLUMN]
+            if allowed is not None and status_now not in allowed:
+                raise StatusConflict(order_id, status_now, allowed)
             assignments = ", ".join(f"{name} = ?" for name in changes)
-            await conn.execute(
+            db.execute(
                 f"UPDATE dydx_order_metadata SET {assignments} WHERE order_id = ?",
                 (*changes.values(), order_id),
             )
-            if audit is not None:
-                await _insert_audit(conn, audit, now)
-            updated = await _fetch_order(conn, order_id)
-        assert updated is not None
-        return updated
+            _insert_audits(db, audits)
+            # The row as written: the one read plus the changes (no second read).
+            merged = dict(zip(_ORDER_COLUMNS, current, strict=True)) | changes
+            return tuple(merged[name] for name in _ORDER_COLUMNS)
+
+        return _row_to_order(await self._write(update))
 
     async def update_orders(
         self,
@@ -293,11 +309,14 @@ class OrderStore:
         update = _prepare_update(order_ids, now, status=status, expect=expect,
                                  cancel_tx_hash=cancel_tx_hash, last_error=last_error,
                                  cancelled_at=cancelled_at)  # fmt: skip
-        entries = list(audit)
-        async with self._transaction() as conn:
-            changed = await _apply_update(conn, *update)
-            await _insert_audits(conn, entries, now)
-        return changed
+        audits = [_audit_row(entry, now) for entry in audit]
+
+        def apply(db: sqlite3.Connection) -> list[str]:
+            changed = _apply_update(db, *update)
+            _insert_audits(db, audits)
+            return changed
+
+        return await self._write(apply)
 
     async def update_orders_together(
         self, groups: Sequence[Mapping[str, Any]], *, audit: Iterable[AuditEntry] = ()
@@ -309,21 +328,23 @@ class OrderStore:
         updates = [_prepare_update(g["order_ids"], now, **{k: v for k, v in g.items()
                                                            if k != "order_ids"})
                    for g in groups]  # fmt: skip
-        entries = list(audit)
-        async with self._transaction() as conn:
-            changed = [await _apply_update(conn, *u) for u in updates]
-            await _insert_audits(conn, entries, now)
-        return changed
+        audits = [_audit_row(entry, now) for entry in audit]
+
+        def apply(db: sqlite3.Connection) -> list[list[str]]:
+            changed = [_apply_update(db, *u) for u in updates]
+            _insert_audits(db, audits)
+            return changed
+
+        return await self._write(apply)
 
     async def add_audits(self, entries: Iterable[AuditEntry]) -> None:
         """Several audit entries in one transaction."""
-        rows = list(entries)
-        async with self._transaction() as conn:
-            await _insert_audits(conn, rows, utc_now())
+        now = utc_now()
+        rows = [_audit_row(entry, now) for entry in entries]
+        await self._write(lambda db: _insert_audits(db, rows))
 
     async def add_audit(self, entry: AuditEntry) -> None:
-        async with self._transaction() as conn:
-            await _insert_audit(conn, entry, utc_now())
+        await self.add_audits([entry])
 
     # ----- orders: reads ----------------------------------------------------------------------
 
@@ -335,19 +356,31 @@ class OrderStore:
         return order
 
     async def find(self, order_id: str) -> OrderRecord | None:
-        async with self._locked() as conn:
-            return await _fetch_order(conn, order_id)
+        return await self._find_one(f"{_SELECT_ORDER} WHERE order_id = ?", (order_id,))
 
     async def find_by_client_id(
         self, owner: str, subaccount_number: int, client_id: int, clob_pair_id: int, order_flags: int
     ) -> OrderRecord | None:
         """Look up by the chain's OrderId fields."""
+        return await self._find_one(
+            f"{_SELECT_ORDER} WHERE owner = ? AND subaccount_number = ? AND client_id = ?"
+            " AND clob_pair_id = ? AND order_flags = ?",
+            (owner, subaccount_number, client_id, clob_pair_id, order_flags),
+        )
+
+    async def _find_one(self, sql: str, params: tuple[Any, ...]) -> OrderRecord | None:
+        """One row by a unique key: read here when no write of ours is in flight (so the
+        answer is as current as under the lock), else after it, on the database thread."""
+        reader = self._reader
+        if reader is not None and not self._lock.locked():
+            try:
+                row = reader.execute(sql, params).fetchone()
+            except sqlite3.OperationalError as exc:  # e.g. busy: ask the usual way
+                log.debug("order store: direct read failed (%s); via the database thread", exc)
+            else:
+                return _row_to_order(row) if row is not None else None
         async with self._locked() as conn:
-            rows = await conn.execute_fetchall(  # one hop to aiosqlite's thread
-                f"{_SELECT_ORDER} WHERE owner = ? AND subaccount_number = ? AND client_id = ?"
-                " AND clob_pair_id = ? AND order_flags = ?",
-                (owner, subaccount_number, client_id, clob_pair_id, order_flags),
-            )
+            rows = await conn.execute_fetchall(sql, params)  # one hop to aiosqlite's thread
         return _row_to_order(next(iter(rows))) if rows else None
 
     async def list_orders(
@@ -425,8 +458,17 @@ class OrderStore:
         async with self._lock:
             yield self._require()
 
+    async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work(db)` in one transaction, BEGIN to COMMIT on the database thread in one
+        hop; rolled back when it raises. Every change but a migration goes through here."""
+        async with self._locked() as conn:
+            # aiosqlite's own queue (0.22: `_execute`, `_conn`): it runs jobs in order, so a
+            # caller cancelled meanwhile cannot let another transaction in halfway.
+            return await conn._execute(_in_transaction, conn, work)
+
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A transaction of several awaited statements (migrations, whose `apply` is async)."""
         async with self._lock:
             conn = self._require()
             # IMMEDIATE takes the write lock now, so a second process waits (busy_timeout)
@@ -442,6 +484,49 @@ class OrderStore:
 
 
 # ----- opening -----------------------------------------------------------------------------
+
+
+def _in_transaction(conn: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """On the database thread."""
+    db = conn._conn
+    # IMMEDIATE takes the write lock now, so a second process waits (busy_timeout) at
+    # BEGIN instead of failing halfway through.
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(db)
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return result
+
+
+def _allocate(db: sqlite3.Connection, count: int) -> list[int]:
+    next_id, allocated = db.execute(
+        "SELECT next_id, allocated FROM client_id_allocator WHERE id = 1"
+    ).fetchone()
+    if allocated + count > CLIENT_ID_SPACE:
+        raise ClientIdsExhausted()
+    db.execute(
+        "UPDATE client_id_allocator SET next_id = ?, allocated = ? WHERE id = 1",
+        ((next_id + count) % CLIENT_ID_SPACE, allocated + count),
+    )
+    return [(next_id + i) % CLIENT_ID_SPACE for i in range(count)]
+
+
+def _open_reader(path: Path) -> sqlite3.Connection:
+    """The lookup connection: read-only by pragma, never waits for a lock (a busy read
+    falls back to the database thread)."""
+    # check_same_thread off: used only on the loop that owns the store, which may not
+    # be the thread that opened it.
+    reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        reader.execute("PRAGMA query_only = ON")
+        reader.execute("PRAGMA busy_timeout = 0")
+    except BaseException:
+        reader.close()
+        raise
+    return reader
 
 
 def _has_content(path: Path) -> bool:
@@ -605,10 +690,9 @@ def _row_to_order(row: Sequence[Any]) -> OrderRecord:
     )
 
 
-async def _fetch_order(conn: aiosqlite.Connection, order_id: str) -> OrderRecord | None:
-    # One hop to aiosqlite's thread (execute + fetch there), not two (execute, fetchone).
-    rows = await conn.execute_fetchall(f"{_SELECT_ORDER} WHERE order_id = ?", (order_id,))
-    return _row_to_order(next(iter(rows))) if rows else None
+def _fetch_row(db: sqlite3.Connection, order_id: str) -> tuple[Any, ...] | None:
+    row = db.execute(f"{_SELECT_ORDER} WHERE order_id = ?", (order_id,)).fetchone()
+    return tuple(row) if row is not None else None
 
 
 def _prepare_update(
@@ -634,49 +718,44 @@ def _prepare_update(
     return ids, changes, allowed
 
 
-async def _apply_update(
-    conn: aiosqlite.Connection,
+def _apply_update(
+    db: sqlite3.Connection,
     ids: list[str],
     changes: dict[str, Any],
     allowed: tuple[str, ...] | None,
 ) -> list[str]:
-    changed = await _existing_ids(conn, ids, allowed)
+    """Set `changes` on those of `ids` that exist (in one of `allowed`, if given); returns
+    them in the given order.
+
+    A few statements for many rows, not one per row: every statement step lets go of the
+    GIL, and getting it back waits behind any busy thread (up to 5 ms each time)."""
     assignments = ", ".join(f"{name} = ?" for name in changes)
-    # executemany: one round trip to the database thread, not one per row.
-    await conn.executemany(
-        f"UPDATE dydx_order_metadata SET {assignments} WHERE order_id = ?",
-        [(*changes.values(), order_id) for order_id in changed],
-    )
-    return changed
-
-
-async def _existing_ids(
-    conn: aiosqlite.Connection, ids: list[str], statuses: tuple[str, ...] | None
-) -> list[str]:
-    """Those of `ids` that exist (in one of `statuses`, if given), in the given order."""
+    status_test = "" if allowed is None else f" AND status IN ({_marks(len(allowed))})"
     found: set[str] = set()
-    for start in range(0, len(ids), 500):  # SQLite's limit on bound parameters
-        chunk = ids[start : start + 500]
-        sql = (
-            "SELECT order_id FROM dydx_order_metadata "
-            f"WHERE order_id IN ({', '.join('?' for _ in chunk)})"
+    for start in range(0, len(ids), _IDS_PER_STATEMENT):
+        chunk = ids[start : start + _IDS_PER_STATEMENT]
+        where = f"WHERE order_id IN ({_marks(len(chunk))}){status_test}"
+        params = (*chunk, *(allowed or ()))
+        (listed,) = db.execute(
+            f"SELECT json_group_array(order_id) FROM dydx_order_metadata {where}", params
+        ).fetchone()  # one row, however many ids
+        found.update(json.loads(listed))
+        db.execute(
+            f"UPDATE dydx_order_metadata SET {assignments} {where}", (*changes.values(), *params)
         )
-        params: list[Any] = list(chunk)
-        if statuses is not None:
-            sql += f" AND status IN ({', '.join('?' for _ in statuses)})"
-            params.extend(statuses)
-        found.update(row[0] for row in await conn.execute_fetchall(sql, params))
     return [order_id for order_id in ids if order_id in found]
 
 
-async def _insert_audits(
-    conn: aiosqlite.Connection, entries: Sequence[AuditEntry], now: datetime
-) -> None:
-    await conn.executemany(
-        "INSERT INTO order_audit (at, order_id, action, outcome, code, detail, tx_hash)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [_audit_row(entry, now) for entry in entries],
-    )
+def _insert_audits(db: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Audit rows (from `_audit_row`), many per statement (see `_apply_update`)."""
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        chunk = rows[start : start + _ROWS_PER_STATEMENT]
+        values = ", ".join("(?, ?, ?, ?, ?, ?, ?)" for _ in chunk)
+        db.execute(f"{_INSERT_AUDIT} VALUES {values}", [v for row in chunk for v in row])
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
 
 
 def _audit_row(entry: AuditEntry, now: datetime) -> tuple[Any, ...]:
@@ -690,18 +769,3 @@ def _audit_row(entry: AuditEntry, now: datetime) -> tuple[Any, ...]:
         entry.tx_hash,
     )
 
-
-async def _insert_audit(conn: aiosqlite.Connection, entry: AuditEntry, now: datetime) -> None:
-    await conn.execute(
-        "INSERT INTO order_audit (at, order_id, action, outcome, code, detail, tx_hash)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (
-            _time_text(entry.at or now),
-            entry.order_id,
-            AuditAction(entry.action).value,
-            AuditOutcome(entry.outcome).value,
-            entry.code,
-            entry.detail or "",
-            entry.tx_hash,
-        ),
-    )
