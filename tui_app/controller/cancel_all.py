@@ -11,6 +11,10 @@
   queue on the store's lock).
 - With a live feed (the controller's `live` AccountState, its WebSocket up) the targets
   come from it and the store, not from a REST read of the indexer.
+- Write first, then send: the targets are recorded as cancel_pending while the node is
+  asked for the latest block (a round trip), and only then is anything sent. Targets that
+  turn out to be expired by that block are not sent (their rows are settled with the
+  answers); a node that cannot say the height puts every row back.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from tui_app.chain.orders import MAX_BATCH_CANCEL_IDS, OrderKey, build_cancel_or
 from tui_app.controller import answers
 from tui_app.controller.errors import ControllerError, NetworkError
 from tui_app.controller.indexer import OPEN_INDEXER_STATUSES
-from tui_app.controller.records import is_expired
+from tui_app.controller.records import expiry_detail, is_expired
 from tui_app.controller.requests import CancelAllReport, CancelOutcome, CancelResult, CancelScope
 from tui_app.store import AuditAction, AuditEntry, AuditOutcome, OrderRecord, OrderStatus
 
@@ -76,28 +80,29 @@ class CancelAll:
 
     async def run(self) -> CancelAllReport:
         c = self.c
-        # The lists and the height in parallel: each is a round trip to a server.
-        targets, block = await asyncio.gather(self._targets(), c._latest_block())
+        # The height is a round trip to the node: asked first, answered while the targets
+        # are read and recorded (see the module docstring).
+        asking = asyncio.ensure_future(c._latest_block())
+        try:
+            targets = await self._targets()
+            if targets:
+                await self._record_attempt(targets)
+        except BaseException:
+            await _abandon(asking)
+            raise
         if not targets:
+            await _abandon(asking)
             return CancelAllReport(())
-        expired = [r for r in targets if is_expired(r, block)]
-        if expired:
-            await c._mark_expired(expired, block)
-            for r in expired:
-                self._emit(CancelOutcome(r.order_id, r.symbol, CancelResult.ALREADY_DONE,
-                                         "already expired"))  # fmt: skip
+        try:
+            block = await asking
+        except Exception as exc:  # NetworkError, or a bug: nothing was sent either way
+            await self._not_sent(targets, f"not sent: {exc}")
+            raise
         todo = [r for r in targets if not is_expired(r, block)]
+        self._settle_expired([r for r in targets if is_expired(r, block)], block)
         if not todo:
+            await self._flush()
             return CancelAllReport(tuple(self.outcomes))
-        await c.store.update_orders(
-            [r.order_id for r in todo],
-            status=OrderStatus.CANCEL_PENDING,
-            audit=[
-                AuditEntry(r.order_id, AuditAction.CANCEL, AuditOutcome.ATTEMPT,
-                           detail=f"cancel-all, from {r.status.value}")
-                for r in todo
-            ],
-        )  # fmt: skip
         log.info("cancel-all: %d orders recorded as cancel_pending; sending", len(todo))
         await c._before_send("cancel_all", [r.order_id for r in todo])
         short = [r for r in todo if r.is_short_term]
@@ -119,6 +124,38 @@ class CancelAll:
                 message = "cancel-all stopped before this order's answer"
                 self._emit(CancelOutcome(r.order_id, r.symbol, CancelResult.UNKNOWN, message))
         return CancelAllReport(tuple(self.outcomes))
+
+    async def _record_attempt(self, targets: list[OrderRecord]) -> None:
+        await self.c.store.update_orders(
+            [r.order_id for r in targets],
+            status=OrderStatus.CANCEL_PENDING,
+            audit=[
+                AuditEntry(r.order_id, AuditAction.CANCEL, AuditOutcome.ATTEMPT,
+                           detail=f"cancel-all, from {r.status.value}")
+                for r in targets
+            ],
+        )  # fmt: skip
+
+    async def _not_sent(self, targets: list[OrderRecord], detail: str) -> None:
+        """Every row back to what it was before the attempt (nothing was sent)."""
+        self._back(targets, AuditAction.CANCEL, AuditOutcome.ERROR, detail)
+        await self._flush()
+
+    def _settle_expired(self, expired: list[OrderRecord], block: BlockInfo) -> None:
+        """Queue the rows of orders past their good-til: expired, except pending ones (they
+        may never have reached the chain: reconciliation decides), which go back."""
+        pending = [r for r in expired if r.status is OrderStatus.PENDING]
+        self._back(pending, AuditAction.EXPIRE, AuditOutcome.ALREADY_DONE, "expired; not sent")
+        done = [r for r in expired if r.status is not OrderStatus.PENDING]
+        if done:
+            self._update(
+                done, status=OrderStatus.EXPIRED,
+                audit=[AuditEntry(r.order_id, AuditAction.EXPIRE, AuditOutcome.ALREADY_DONE,
+                                  detail=expiry_detail(r, block)) for r in done],
+            )  # fmt: skip
+        for r in expired:
+            self._emit(CancelOutcome(r.order_id, r.symbol, CancelResult.ALREADY_DONE,
+                                     "already expired"))  # fmt: skip
 
     # ----- which orders -----------------------------------------------------------------------
 
@@ -316,8 +353,21 @@ class CancelAll:
     ) -> None:
         outcome = AuditOutcome.REJECTED if result is not None else AuditOutcome.ERROR
         code = result.code if result is not None else None
+        self._back(records, action, outcome, detail, code)
+        for r in records:
+            self._emit(CancelOutcome(r.order_id, r.symbol, CancelResult.FAILED, detail))
+
+    def _back(
+        self,
+        records: Sequence[OrderRecord],
+        action: AuditAction,
+        outcome: AuditOutcome,
+        detail: str,
+        code: int | None = None,
+    ) -> None:
+        """Queue each row back to its status before the attempt, with `detail` as its error."""
         by_status: dict[OrderStatus, list[OrderRecord]] = defaultdict(list)
-        for r in records:  # back to what each was before the attempt
+        for r in records:
             by_status[r.status].append(r)
         for status, group in by_status.items():
             # Only rows still cancel_pending: one that moved on meanwhile is left alone.
@@ -326,8 +376,6 @@ class CancelAll:
                 audit=[AuditEntry(r.order_id, action, outcome, code=code, detail=detail)
                        for r in group],
             )  # fmt: skip
-        for r in records:
-            self._emit(CancelOutcome(r.order_id, r.symbol, CancelResult.FAILED, detail))
 
     def _update(
         self, records: Sequence[OrderRecord], *, audit: Sequence[AuditEntry], **fields: Any
@@ -350,6 +398,12 @@ class CancelAll:
                 self.on_progress(outcome)
             except Exception:
                 log.exception("cancel-all progress callback failed")
+
+
+async def _abandon(task: asyncio.Future[Any]) -> None:
+    """Cancel a request whose answer is no longer needed, and wait for it to end."""
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 _CANCELLABLE = frozenset(

@@ -18,7 +18,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -49,6 +49,7 @@ from tui_app.controller.indexer import IndexerReader
 from tui_app.controller.markets import MarketsSource
 from tui_app.controller.ratelimit import TokenBucket
 from tui_app.controller.records import (
+    expiry_detail,
     indexer_status_to_store,
     is_expired,
     record_from_indexer,
@@ -302,7 +303,7 @@ class OrderController:
         block = await self._latest_block()
         if is_expired(record, block):
             await self._mark_expired([record], block)
-            raise OrderExpired(order_id, _expiry_detail(record, block))
+            raise OrderExpired(order_id, expiry_detail(record, block))
         wait = self.cancel_bucket.try_take()
         if wait > 0:
             raise RateLimited(wait)
@@ -586,7 +587,7 @@ class OrderController:
         records = [r for r in records if r.status is not OrderStatus.PENDING]
         entries = [
             AuditEntry(r.order_id, AuditAction.EXPIRE, AuditOutcome.ALREADY_DONE,
-                       detail=detail or _expiry_detail(r, block))
+                       detail=detail or expiry_detail(r, block))
             for r in records
         ]  # fmt: skip
         await self.store.update_orders(
@@ -661,10 +662,3 @@ def _refuse_final(record: OrderRecord) -> None:
         raise InvalidMetadata(
             record.order_id, f"the chain never accepted it ({record.last_error or 'rejected'})"
         )
-
-
-def _expiry_detail(record: OrderRecord, block: BlockInfo) -> str:
-    if record.is_short_term:
-        return f"good til block {record.good_til_block}, the chain is at {block.height}"
-    until = datetime.fromtimestamp(record.good_til_block_time or 0, UTC)
-    return f"good til {until:%Y-%m-%d %H:%M:%S} UTC, the chain is at {block.time:%H:%M:%S}"

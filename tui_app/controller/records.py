@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -45,6 +45,13 @@ def is_expired(record: OrderRecord, block: BlockInfo) -> bool:
         return record.good_til_block is not None and record.good_til_block <= block.height
     gtbt = record.good_til_block_time
     return gtbt is not None and gtbt <= int(block.time.timestamp())
+
+
+def expiry_detail(record: OrderRecord, block: BlockInfo) -> str:
+    if record.is_short_term:
+        return f"good til block {record.good_til_block}, the chain is at {block.height}"
+    until = datetime.fromtimestamp(record.good_til_block_time or 0, UTC)
+    return f"good til {until:%Y-%m-%d %H:%M:%S} UTC, the chain is at {block.time:%H:%M:%S}"
 
 
 def record_from_indexer(
