@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -142,8 +143,10 @@ def run_tui(config: Any, db: str | None = None) -> int:
     """Run the TUI until the trader quits; returns the process exit code."""
     from tui_app.feed.embedded import embedded_devnet
 
-    if config.is_mainnet and not confirm_mainnet(config):
-        return 1
+    if config.is_mainnet:
+        resume_gc()  # the gate may wait long for its word
+        if not confirm_mainnet(config):
+            return 1
     store_path = Path(db).expanduser() if db else None
     # On `local` with nothing answering, a devnet runs in-process; its endpoints may be
     # free ports rather than the configured ones, so use the config it hands back.
@@ -209,5 +212,16 @@ async def _note_first_rows(
         log.info("no account snapshot on screen after %.1f s; connecting the node", at_most)
     except Exception:  # the signal must come: trading waits for the gateway behind it
         log.exception("watching for the first rows failed; connecting the node")
+    resume_gc()
     if not done.done():
         done.set_result(None)
+
+
+def resume_gc() -> None:
+    """Collect garbage again (`tui_app.cli.main` pauses it while the TUI starts).
+
+    What start-up made (modules, classes, the UI) lives as long as the app: frozen, it is
+    left out of every later collection, whose pauses would otherwise stall the UI."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
