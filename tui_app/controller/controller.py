@@ -87,6 +87,7 @@ if TYPE_CHECKING:  # the gateway loads dydx_v4_client and grpc (~0.7 s); annotat
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+U = TypeVar("U")
 Hook = Callable[[str, Sequence[str]], Awaitable[None] | None]
 # on_retry(order_id, attempt, limit): attempt 1..limit before each node retry, 0 when over.
 RetryHook = Callable[[str, int, int], None]
@@ -188,10 +189,14 @@ class OrderController:
         good_til_block = good_til_block_time = None
         if order.long_term:
             good_til_block_time = int(self.clock().timestamp()) + order.good_til_seconds
+            client_id = await self.store.allocate_client_id()
         else:
             # A short-term order needs no sequence: only the height, never the account.
-            good_til_block = (await self._latest_block()).height + order.good_til_blocks
-        record = await self._record_pending(order, good_til_block, good_til_block_time)
+            # The client id is committed during that round trip (an id the order then
+            # does not use is merely skipped).
+            block, client_id = await _both(self._latest_block(), self.store.allocate_client_id())
+            good_til_block = block.height + order.good_til_blocks
+        record = await self._record_pending(order, client_id, good_til_block, good_til_block_time)
         spec = OrderSpec(
             key=OrderKey.decode(record.order_id_proto),
             side=order.side,
@@ -208,11 +213,10 @@ class OrderController:
         return await self._broadcast_place(record, message)
 
     async def _record_pending(
-        self, order: ValidatedOrder, gtb: int | None, gtbt: int | None
+        self, order: ValidatedOrder, client_id: int, gtb: int | None, gtbt: int | None
     ) -> OrderRecord:
         s = self.settings
         flags = ORDER_FLAGS_LONG_TERM if order.long_term else ORDER_FLAGS_SHORT_TERM
-        client_id = await self.store.allocate_client_id()
         key = OrderKey(s.owner, s.subaccount_number, client_id, order.market.clob_pair_id, flags)
         order_id = order_uuid(s.owner, s.subaccount_number, client_id, key.clob_pair_id, flags)
         record = OrderRecord(
@@ -649,6 +653,15 @@ class OrderController:
             )  # fmt: skip
         except DuplicateOrder:
             return await self.store.get(record.order_id)
+
+
+async def _both(first: Awaitable[T], second: Awaitable[U]) -> tuple[T, U]:
+    """Both results; the first error (after both have ended, none left running)."""
+    a, b = await asyncio.gather(first, second, return_exceptions=True)
+    for result in (a, b):
+        if isinstance(result, BaseException):
+            raise result
+    return a, b  # type: ignore[return-value]
 
 
 def _refuse_final(record: OrderRecord) -> None:
