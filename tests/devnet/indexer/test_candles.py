@@ -148,6 +148,16 @@ async def test_candles_snapshot_and_update_match_the_capture(devnet: Devnet) -> 
         "orderbookMidPriceClose": None,
     }
     assert again["contents"]["candles"] == [candle | {"resolution": "1DAY"}]
+    # Key order of a real August 2025 candle, mid prices included (quoted in ccxt/ccxt's
+    # dYdX WebSocket adapter, ts/src/pro/dydx.ts, handleOHLCV): the same as ours.
+    assert list(candle) == [
+        "startedAt", "ticker", "resolution", "low", "high", "open", "close",
+        "baseTokenVolume", "usdVolume", "trades", "startingOpenInterest",
+        "orderbookMidPriceOpen", "orderbookMidPriceClose",
+    ]  # fmt: skip
+    assert list(update)[:7] == [
+        "type", "connection_id", "message_id", "id", "channel", "version", "contents",
+    ]  # fmt: skip
 
 
 async def test_candles_roll_over_without_trades(devnet: Devnet) -> None:
