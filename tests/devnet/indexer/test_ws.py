@@ -26,24 +26,38 @@ async def test_message_ids_count_requests_and_data_but_not_errors(devnet: Devnet
     async with devnet.connect() as ws:
         assert (await recv_json(ws))["message_id"] == 0
         assert (await subscribe(ws, "v4_block_height"))["message_id"] == 1
+        # socks numbers a subscribe request before handling it, so its error takes the
+        # request's id; v4_block_height's cap of 1 counts this request, so the answer is
+        # the cap's error, not "already subscribed".
         error = await send(ws, {"type": "subscribe", "channel": "v4_block_height"})
         assert error["message"] == (
-            "Invalid subscribe message: already subscribed (v4_block_height-v4_block_height)"
+            "Per-connection subscription limit reached for v4_block_height (limit=1)."
         )
-        assert error["message_id"] == 1  # errors reuse the current id
+        assert error["message_id"] == 2
         devnet.h.block()
-        assert (await recv_json(ws))["message_id"] == 2
+        assert (await recv_json(ws))["message_id"] == 3
         unsubscribed = await send(ws, {"type": "unsubscribe", "channel": "v4_block_height"})
-        assert (unsubscribed["type"], unsubscribed["message_id"]) == ("unsubscribed", 3)
+        assert (unsubscribed["type"], unsubscribed["message_id"]) == ("unsubscribed", 4)
         assert unsubscribed["id"] == "v4_block_height"
         # Not subscribed any more: the next block sends nothing; a request still answers.
         devnet.h.block()
         again = await send(ws, {"type": "unsubscribe", "channel": "v4_markets"})
-        assert (again["type"], again["message_id"], "id" in again) == ("unsubscribed", 4, False)
+        assert (again["type"], again["message_id"], "id" in again) == ("unsubscribed", 5, False)
+        # A protocol-level error (before any subscription handling) reuses the current id.
+        invalid = await send(ws, {"type": "subscribe", "channel": "v4_nope"})
+        assert (invalid["message"], invalid["message_id"]) == ("Invalid channel: v4_nope", 5)
+
+
+async def test_duplicate_subscribe_is_answered_after_the_snapshot(devnet: Devnet) -> None:
+    async with devnet.connect() as ws:
+        await subscribe(ws, "v4_trades", "BTC-USD")
+        error = await send(ws, {"type": "subscribe", "channel": "v4_trades", "id": "BTC-USD"})
+    assert error["message"] == "Invalid subscribe message: already subscribed (v4_trades-BTC-USD)"
+    assert error["message_id"] == 2
 
 
 @pytest.mark.parametrize(
-    ("request_text", "message"),
+    ("request_text", "message"),  # ids checked by the subscription (socks' subscribe())
     [
         ("{not json", "Invalid message: could not parse"),
         ('{"channel": "v4_markets"}', "Invalid message: type is required"),
@@ -73,11 +87,14 @@ async def test_bad_requests_get_errors_and_the_connection_stays(
     async with devnet.connect() as ws:
         await recv_json(ws)
         error = await send(ws, request_text)
+        # Protocol-level errors reuse the current id (0); a subscribe that passed them was
+        # numbered first (1), as the real `could not fetch` capture (error.json) shows.
+        numbered = request_text.count('"id": "') == 1
         assert error == {
             "type": "error",
             "message": message,
             "connection_id": error["connection_id"],
-            "message_id": 0,
+            "message_id": 1 if numbered else 0,
         }
         assert (await subscribe(ws, "v4_block_height"))["type"] == "subscribed"
 

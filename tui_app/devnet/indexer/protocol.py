@@ -261,9 +261,10 @@ def could_not_fetch(channel: str) -> str:
 
 
 def too_many_subscribes(channel: str, sub_id: object) -> str:
+    # Two spaces before "reconnect": socks joins "... Please " and " reconnect ...".
     return (
-        f"Too many subscribe attempts for channel {channel}-{sub_id}. "
-        "Please reconnect and try again."
+        f"Too many subscribe attempts for channel {channel}-{sub_id}. Please "
+        " reconnect and try again."
     )
 
 

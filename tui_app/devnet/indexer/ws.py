@@ -162,7 +162,11 @@ class Connection:
             return await self._invalid(p.invalid_id(raw_id))
         sub_id = p.subscription_id(channel, raw_id)
         if kind == "subscribe":
-            await self._subscribe(channel, sub_id, bool(message.get("batched", False)))
+            # socks numbers the request before handling it: its answer, `subscribed` or
+            # an error, carries this id.
+            message_id = self.next_message_id()
+            batched = bool(message.get("batched", False))
+            await self._subscribe(channel, sub_id, batched, message_id)
         else:
             self._unsubscribe(channel, sub_id)
         return None
@@ -173,35 +177,39 @@ class Connection:
             self.send_error(p.TOO_MANY_INVALID)
             await self._close_rate_limited()
 
-    async def _subscribe(self, channel: str, sub_id: str | None, batched: bool) -> None:
+    async def _subscribe(
+        self, channel: str, sub_id: str | None, batched: bool, message_id: int
+    ) -> None:
+        """socks' order: the id, the per-connection cap (counting this request), the
+        subscribe rate, the snapshot, and only then whether it is a duplicate."""
         key = (channel, sub_id)
+        store = self.server.store
+
+        def fail(text: str) -> None:
+            self.send(p.error(self.id, message_id, text))
+
+        if not p.valid_id(channel, sub_id, store):
+            return fail(p.invalid_subscription_id(channel, sub_id))
+        count = sum(1 for c, _ in self.subscriptions if c == channel) + 1
+        if count > p.SUBSCRIPTION_LIMITS[channel]:
+            return fail(p.limit_reached(channel))
         window = self._subscribe_windows.setdefault(
             key, _RateWindow(*self.server.config.subscribe_rate)
         )
         if window.exceeded():
-            self.send_error(p.too_many_subscribes(channel, sub_id))
+            fail(p.too_many_subscribes(channel, sub_id))
             await self._close_rate_limited()
-            return
-        store = self.server.store
-        if not p.valid_id(channel, sub_id, store):
-            self.send_error(p.invalid_subscription_id(channel, sub_id))
-            return
-        if key in self.subscriptions:
-            self.send_error(p.already_subscribed(channel, sub_id))
-            return
-        count = sum(1 for c, _ in self.subscriptions if c == channel)
-        if count >= p.SUBSCRIPTION_LIMITS[channel]:
-            self.send_error(p.limit_reached(channel))
-            return
+            return None
         try:
             contents = p.snapshot(channel, sub_id, store)
         except p.CouldNotFetch:
-            self.send_error(p.could_not_fetch(channel))
-            return
+            return fail(p.could_not_fetch(channel))
+        if key in self.subscriptions:
+            return fail(p.already_subscribed(channel, sub_id))
         self.subscriptions[key] = batched
         self.server.index(self, key)
-        message_id = self.next_message_id()
         self.send(p.subscribed(self.id, message_id, channel, sub_id, contents), channel)
+        return None
 
     def _unsubscribe(self, channel: str, sub_id: str | None) -> None:
         key = (channel, sub_id)
