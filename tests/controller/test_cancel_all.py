@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
+import pytest
+
+from tui_app.chain import errors as chain_errors
 from tui_app.chain.orders import OrderKey, build_cancel_order
+from tui_app.controller.errors import NetworkError
 from tui_app.controller.requests import CancelResult, CancelScope, PlaceRequest
-from tui_app.store import AuditAction, OrderStatus
+from tui_app.store import AuditAction, AuditOutcome, OrderStatus
 
 from .conftest import close_harness, make_harness, wait_for
 
@@ -262,4 +267,36 @@ async def test_live_feed_gives_the_targets_and_answers_are_written_together(devn
     finally:
         devnet.faults.freeze_blocks = False
         await close_harness(other)
+        await close_harness(h)
+
+
+async def test_no_height_from_the_node_puts_the_rows_back_and_sends_nothing(devnet, tmp_path):
+    sent = []
+    h = await make_harness(
+        devnet, tmp_path / "o.sqlite3", before_send=lambda action, ids: sent.append(action)
+    )
+    devnet.faults.freeze_blocks = True  # short-term orders only: no block needed
+    try:
+        ids = await place_many(h.controller, 2, long_term=False)
+        asked = h.gateway.latest_block
+
+        async def unreachable(*, timeout=None):  # noqa: ASYNC109 (the gateway's signature)
+            await asyncio.sleep(0.1)  # the round trip
+            raise chain_errors.NetworkError("node unreachable")
+
+        h.gateway.latest_block = unreachable
+        with pytest.raises(NetworkError):
+            await h.controller.cancel_all()
+        assert sent == ["place", "place"]
+        for order_id in ids:
+            row = await h.store.get(order_id)
+            assert row.status is OrderStatus.ACTIVE and "not sent" in row.last_error
+            # Recorded as cancel_pending while the height was asked for, then put back.
+            trail = [a.outcome for a in await h.store.audit_log(order_id)][-2:]
+            assert trail == [AuditOutcome.ATTEMPT, AuditOutcome.ERROR]
+        h.gateway.latest_block = asked
+        report = await h.controller.cancel_all()
+        assert report.count(CancelResult.BEST_EFFORT) == 2
+    finally:
+        devnet.faults.freeze_blocks = False
         await close_harness(h)

@@ -218,9 +218,10 @@ class OrderStore:
     ) -> list[OrderRecord]:
         """Insert several rows atomically: all or none."""
         now = utc_now()
+        now_text = _time_text(now)
         stored = [_with_updated_at(order, now) for order in orders]
         rows = [_order_to_row(order) for order in stored]
-        audits = [_audit_row(entry, now) for entry in audit]
+        audits = [_audit_row(entry, now_text) for entry in audit]
 
         def insert(db: sqlite3.Connection) -> None:
             try:
@@ -268,7 +269,7 @@ class OrderStore:
         now = utc_now()
         changes["updated_at"] = _time_text(now)
         allowed = None if expect is None else tuple(OrderStatus(s).value for s in expect)
-        audits = [] if audit is None else [_audit_row(audit, now)]
+        audits = [] if audit is None else [_audit_row(audit, _time_text(now))]
 
         def update(db: sqlite3.Connection) -> tuple[Any, ...]:
             current = _fetch_row(db, order_id)
@@ -306,10 +307,11 @@ class OrderStore:
         ids that changed. Audit entries are written in the same transaction.
         """
         now = utc_now()
+        now_text = _time_text(now)
         update = _prepare_update(order_ids, now, status=status, expect=expect,
                                  cancel_tx_hash=cancel_tx_hash, last_error=last_error,
                                  cancelled_at=cancelled_at)  # fmt: skip
-        audits = [_audit_row(entry, now) for entry in audit]
+        audits = [_audit_row(entry, now_text) for entry in audit]
 
         def apply(db: sqlite3.Connection) -> list[str]:
             changed = _apply_update(db, *update)
@@ -325,10 +327,11 @@ class OrderStore:
         optional `expect`, `cancel_tx_hash`, `last_error`, `cancelled_at`) plus audit
         entries, all in ONE transaction; returns each group's changed ids."""
         now = utc_now()
+        now_text = _time_text(now)
         updates = [_prepare_update(g["order_ids"], now, **{k: v for k, v in g.items()
                                                            if k != "order_ids"})
                    for g in groups]  # fmt: skip
-        audits = [_audit_row(entry, now) for entry in audit]
+        audits = [_audit_row(entry, now_text) for entry in audit]
 
         def apply(db: sqlite3.Connection) -> list[list[str]]:
             changed = [_apply_update(db, *u) for u in updates]
@@ -339,8 +342,8 @@ class OrderStore:
 
     async def add_audits(self, entries: Iterable[AuditEntry]) -> None:
         """Several audit entries in one transaction."""
-        now = utc_now()
-        rows = [_audit_row(entry, now) for entry in entries]
+        now_text = _time_text(utc_now())
+        rows = [_audit_row(entry, now_text) for entry in entries]
         await self._write(lambda db: _insert_audits(db, rows))
 
     async def add_audit(self, entry: AuditEntry) -> None:
@@ -658,35 +661,39 @@ def _order_to_row(o: OrderRecord) -> tuple[Any, ...]:
 
 
 def _row_to_order(row: Sequence[Any]) -> OrderRecord:
-    r = dict(zip(_ORDER_COLUMNS, row, strict=True))
+    # Unpacked in _ORDER_COLUMNS order (a cancel-all reads hundreds of rows: no dict).
+    (order_id, owner, subaccount_number, client_id, order_flags, clob_pair_id, order_id_proto,
+     good_til_block, good_til_block_time, symbol, side, quantity, quantums, price, subticks,
+     order_type, time_in_force, reduce_only, post_only, client_metadata, placed_at,
+     cancelled_at, tx_hash, cancel_tx_hash, status, last_error, updated_at) = row  # fmt: skip
     return OrderRecord(
-        order_id=r["order_id"],
-        owner=r["owner"],
-        subaccount_number=r["subaccount_number"],
-        client_id=r["client_id"],
-        order_flags=r["order_flags"],
-        clob_pair_id=r["clob_pair_id"],
-        order_id_proto=bytes(r["order_id_proto"]),
-        good_til_block=r["good_til_block"],
-        good_til_block_time=r["good_til_block_time"],
-        symbol=r["symbol"],
-        side=r["side"],
-        quantity=Decimal(r["quantity"]),
-        quantums=r["quantums"],
-        price=Decimal(r["price"]),
-        subticks=r["subticks"],
-        order_type=r["order_type"],
-        time_in_force=r["time_in_force"],
-        reduce_only=bool(r["reduce_only"]),
-        post_only=bool(r["post_only"]),
-        client_metadata=r["client_metadata"],
-        placed_at=_parse_time(r["placed_at"]),  # type: ignore[arg-type]
-        cancelled_at=_parse_time(r["cancelled_at"]),
-        tx_hash=r["tx_hash"],
-        cancel_tx_hash=r["cancel_tx_hash"],
-        status=OrderStatus(r["status"]),
-        last_error=r["last_error"],
-        updated_at=_parse_time(r["updated_at"]),
+        order_id=order_id,
+        owner=owner,
+        subaccount_number=subaccount_number,
+        client_id=client_id,
+        order_flags=order_flags,
+        clob_pair_id=clob_pair_id,
+        order_id_proto=bytes(order_id_proto),
+        good_til_block=good_til_block,
+        good_til_block_time=good_til_block_time,
+        symbol=symbol,
+        side=side,
+        quantity=Decimal(quantity),
+        quantums=quantums,
+        price=Decimal(price),
+        subticks=subticks,
+        order_type=order_type,
+        time_in_force=time_in_force,
+        reduce_only=bool(reduce_only),
+        post_only=bool(post_only),
+        client_metadata=client_metadata,
+        placed_at=_parse_time(placed_at),  # type: ignore[arg-type]
+        cancelled_at=_parse_time(cancelled_at),
+        tx_hash=tx_hash,
+        cancel_tx_hash=cancel_tx_hash,
+        status=OrderStatus(status),
+        last_error=last_error,
+        updated_at=_parse_time(updated_at),
     )
 
 
@@ -758,9 +765,10 @@ def _marks(count: int) -> str:
     return ", ".join("?" * count)
 
 
-def _audit_row(entry: AuditEntry, now: datetime) -> tuple[Any, ...]:
+def _audit_row(entry: AuditEntry, now_text: str | None) -> tuple[Any, ...]:
+    """`now_text`: the transaction's time as stored, for entries without their own."""
     return (
-        _time_text(entry.at or now),
+        now_text if entry.at is None else _time_text(entry.at),
         entry.order_id,
         AuditAction(entry.action).value,
         AuditOutcome(entry.outcome).value,
