@@ -7,21 +7,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
-
-from tui_app.chain.gateway import GatewayConfig, NodeGateway
+from tui_app.chain.gateway import NodeGateway
 from tui_app.controller.controller import OrderController
-from tui_app.controller.indexer import RestIndexerReader
-from tui_app.controller.markets import IndexerMarkets
-from tui_app.controller.settings import ControllerSettings
 from tui_app.devnet.accounts import ALICE
 from tui_app.devnet.node import Devnet
-from tui_app.feed.rest_poller import RestPoller
 from tui_app.store import OrderStore
 
 # dydx_v4_client warns about its own LOCAL constant's URL when imported.
@@ -30,43 +25,72 @@ logging.getLogger("dydx_v4_client.network").setLevel(logging.ERROR)
 
 @dataclass
 class ControllerParts:
-    store: OrderStore
-    gateway: NodeGateway
+    """What `launch.open_parts` opened for trading, with its feed running."""
+
     controller: OrderController
+    feed: Any  # IndexerFeed, live: the controller's `live` account state is current
+    _stack: contextlib.AsyncExitStack
+
+    @property
+    def store(self) -> OrderStore:
+        return self.controller.store
+
+    @property
+    def gateway(self) -> NodeGateway:
+        return self.controller.gateway
 
     async def close(self) -> None:
-        await self.gateway.close()
-        await self.store.close()
+        await self._stack.aclose()
 
 
-async def open_controller(devnet: Devnet, db: Path, **settings: Any) -> ControllerParts:
-    """An OrderController trading as alice, built from the same parts launch.py uses.
+async def open_controller(devnet: Devnet, db: Path, **trading: Any) -> ControllerParts:
+    """An OrderController trading as alice, wired exactly as `dydx-tui` wires it
+    (`launch.open_parts`: store, node gateway, REST reader, and the live feed's account
+    state as `live`), with the feed running and live before it is returned.
 
-    The cancel rate limit is the configured default (10/s, burst 20): cancel-all of 500
-    short-term orders is five batch transactions, well inside it."""
-    endpoints = devnet.endpoints
-    store = await OrderStore.open(db)
-    gateway = await NodeGateway.connect(
-        GatewayConfig(endpoints.grpc, endpoints.chain_id, address=ALICE.address),
-        SecretStr(ALICE.mnemonic),
-    )
-    reader = RestIndexerReader(RestPoller(endpoints.rest_url, ALICE.address, 0))
-    values: dict[str, Any] = dict(owner=ALICE.address, short_term_blocks=20)
-    values.update(settings)
-    controller = OrderController(store=store, gateway=gateway, indexer=reader,
-                                 markets=IndexerMarkets(reader),
-                                 settings=ControllerSettings(**values))  # fmt: skip
-    return ControllerParts(store, gateway, controller)
+    `trading`: config `trading:` settings (short_term_blocks defaults to 20 here: the
+    set-up places hundreds of orders that must outlive it). The cancel rate limit is the
+    configured default (10/s, burst 20): cancel-all of 500 short-term orders is five batch
+    transactions, well inside it."""
+    from tui_app.launch import open_parts
+
+    config = local_config(devnet, db.parent, db_path=db, short_term_blocks=20, **trading)
+    stack = contextlib.AsyncExitStack()
+    try:
+        parts = await stack.enter_async_context(open_parts(config, db))
+        if parts.controller is None:
+            raise RuntimeError(f"no controller: {parts.trading_off_reason}")
+        await parts.feed.start()
+        stack.push_async_callback(parts.feed.stop)
+        state = parts.state
+        await _until(lambda: state.feed_live and state.snapshot_received
+                     and not state.needs_resync, "the feed to be live")  # fmt: skip
+        return ControllerParts(parts.controller, parts.feed, stack)
+    except BaseException:
+        await stack.aclose()
+        raise
 
 
-def local_config(devnet: Devnet, data_dir: Path) -> Any:
-    """The ResolvedConfig `dydx-tui` would build with DYDX_* pointing at this devnet."""
+async def _until(predicate: Callable[[], bool], what: str, limit: float = 30.0) -> None:
+    deadline = time.monotonic() + limit
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"gave up waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+def local_config(devnet: Devnet, data_dir: Path, *, db_path: Path | None = None,
+                 **trading: Any) -> Any:  # fmt: skip
+    """The ResolvedConfig `dydx-tui` would build with DYDX_* pointing at this devnet
+    (and these `trading:` settings in its config file)."""
     from tui_app.config import EnvOverrides, Settings, resolve_config
 
     e = devnet.endpoints
     env = EnvOverrides(rest_url=e.rest_url, ws_url=e.ws_url, grpc_addr=e.grpc)
-    config = resolve_config(Settings(), cli_network="local", env=env)
-    paths = config.paths.model_copy(update={"db_path": data_dir / "orders-local.sqlite3"})
+    settings = Settings.model_validate({"trading": trading}) if trading else Settings()
+    config = resolve_config(settings, cli_network="local", env=env)
+    db = db_path or data_dir / "orders-local.sqlite3"
+    paths = config.paths.model_copy(update={"db_path": db})
     return config.model_copy(update={"paths": paths})
 
 
