@@ -23,8 +23,9 @@ class FakeApp:
         self.parts = SimpleNamespace(flush_interval=0.01)
         self.refreshes = 0
 
-    async def wait_for_refresh(self) -> bool:
+    def call_after_refresh(self, callback) -> bool:
         self.refreshes += 1
+        asyncio.get_running_loop().call_soon(callback)
         return True
 
 
@@ -64,17 +65,71 @@ async def test_open_parts_starts_the_feed_first_and_holds_the_node_back(tmp_path
         ) as parts:  # fmt: skip
             assert preloaded == ["ui"]  # done before the parts are handed out
             assert parts.feed._tasks  # started by open_parts, before any UI
-            assert parts.controller is not None
-            gateway = parts.controller.gateway
+            assert isinstance(parts.controller, launch.DeferredController)
             await asyncio.sleep(0.3)
-            assert not gateway._task.done()  # no import, no connection before the signal
+            assert not parts.controller._task.done()  # not built before the signal
             for _ in range(100):
                 if parts.state.snapshot_received:
                     break
                 await asyncio.sleep(0.05)
             assert parts.state.snapshot_received
             go.set_result(None)
+            controller = await parts.controller.ready()
             # Connected and the chain id checked, then the calls go through.
-            assert await parts.controller.gateway.latest_block_height() > 0
-            assert parts.feed.node_height is not None
+            assert await controller.gateway.latest_block_height() > 0
+            assert await parts.feed.node_height() > 0
+            summary = await parts.controller.reconcile()
+            assert summary.still_unknown == 0
         assert parts.feed._tasks == []  # stopped on the way out
+
+
+class FakeController:
+    def __init__(self) -> None:
+        self.on_retry = None
+        self.indexer = SimpleNamespace(aclose=self.aclose)
+        self.closed = False
+
+    async def place(self, request):
+        return ("placed", request)
+
+    async def cancel_all(self, scope=None, on_progress=None):
+        return ("cancelled all", scope, on_progress)
+
+    async def aclose(self):
+        self.closed = True
+
+
+async def test_the_deferred_controller_builds_after_the_signal_and_passes_calls_on():
+    go = asyncio.get_running_loop().create_future()
+    built: list[FakeController] = []
+
+    def build() -> FakeController:
+        built.append(FakeController())
+        return built[-1]
+
+    controller = launch.DeferredController(build, store="the store", after=go)
+    assert controller.store == "the store"  # the app reads it for order details at once
+    hook = object()
+    controller.on_retry = hook  # the app's retry notes attach before it is built
+    call = asyncio.create_task(controller.place("an order"))
+    await asyncio.sleep(0.05)
+    assert not built and not call.done()
+    go.set_result(None)
+    assert await call == ("placed", "an order")
+    assert built[0].on_retry is hook
+    assert await controller.cancel_all("scope", on_progress=print) == (
+        "cancelled all", "scope", print)
+    later = object()
+    controller.on_retry = later
+    assert built[0].on_retry is later
+    await controller.close()
+    assert built[0].closed
+
+
+async def test_closing_the_deferred_controller_before_the_signal_builds_nothing():
+    built: list[FakeController] = []
+    controller = launch.DeferredController(lambda: built.append(1),
+                                           store=None, after=asyncio.Future())  # fmt: skip
+    await asyncio.sleep(0)
+    await controller.close()
+    assert built == []

@@ -56,7 +56,12 @@ async def open_parts(
     `start_feed`: start the feed at once (the TUI: its WebSocket connects and the
     snapshots arrive while the rest opens); it is stopped when the context ends.
     `preload`: run in a worker thread meanwhile (the TUI imports its UI there), and waited
-    for before the controller is made."""
+    for before the parts are handed out.
+
+    With `background_gateway` and `gateway_after`, the controller too is a stand-in
+    (`DeferredController`) built once `gateway_after` resolves: its modules (protobuf,
+    httpx) are not needed for the first frame, and its calls would wait for the gateway
+    anyway."""
     from tui_app.feed.feed import IndexerFeed
     from tui_app.state import AccountState
 
@@ -85,10 +90,14 @@ async def open_parts(
                 else:
                     gateway = await _connect(config)
                 stack.push_async_callback(gateway.close)
-                if preloading is not None:
-                    await asyncio.wait([preloading])  # its modules: the controller's too
-                parts.controller = _controller(config, store, gateway, state)
-                stack.push_async_callback(parts.controller.indexer.aclose)
+                if background_gateway and gateway_after is not None:
+                    parts.controller = DeferredController(
+                        lambda: _controller(config, store, gateway, state), store, gateway_after
+                    )
+                    stack.push_async_callback(parts.controller.close)
+                else:
+                    parts.controller = _controller(config, store, gateway, state)
+                    stack.push_async_callback(parts.controller.indexer.aclose)
             except Exception as exc:  # the UI still shows the account; trading is off
                 log.warning("trading is off: %s", exc)
                 parts.trading_off_reason = f"trading is off: {exc}"
@@ -191,11 +200,78 @@ async def _run_app(config: Any, db: Path | None) -> int:
 
 
 def _import_ui() -> None:
-    """The UI and the controller's modules (Textual alone is ~0.2 s): in a worker thread."""
+    """The UI's modules (Textual alone is ~0.2 s): in a worker thread, not on the loop."""
     import tui_app.app  # noqa: F401
-    import tui_app.controller.controller  # noqa: F401
-    import tui_app.controller.indexer  # noqa: F401
-    import tui_app.controller.markets  # noqa: F401
+
+
+# The controller's modules and the REST client (protobuf, httpx: ~0.15 s of imports).
+CONTROLLER_MODULES = ("dydx_v4_client.indexer.rest.indexer_client",
+                      "tui_app.controller.controller", "tui_app.controller.indexer",
+                      "tui_app.controller.markets")  # fmt: skip
+
+
+class DeferredController:
+    """The order controller, built (its modules imported in a worker thread) once `after`
+    resolves; its calls wait for it. The app reads `store` and sets `on_retry` before."""
+
+    def __init__(self, build: Callable[[], Any], store: Any, after: Awaitable[object]) -> None:
+        self.store = store
+        self._on_retry: Any = None
+        self._build = build
+        self._built: Any = None
+        self._task = asyncio.create_task(self._run(after), name="controller-build")
+
+    async def _run(self, after: Awaitable[object]) -> Any:
+        try:
+            await after
+        except Exception:  # only a moment to wait for: build anyway
+            log.debug("controller: the start signal failed; building", exc_info=True)
+        from tui_app.chain.deferred import import_in_background
+
+        await asyncio.to_thread(import_in_background, *CONTROLLER_MODULES)
+        controller = self._build()
+        controller.on_retry = self._on_retry
+        self._built = controller
+        return controller
+
+    @property
+    def on_retry(self) -> Any:
+        return self._on_retry
+
+    @on_retry.setter
+    def on_retry(self, hook: Any) -> None:
+        self._on_retry = hook
+        if self._built is not None:
+            self._built.on_retry = hook
+
+    async def ready(self) -> Any:
+        """The real OrderController."""
+        return await asyncio.shield(self._task)
+
+    async def place(self, *args: Any, **kwargs: Any) -> Any:
+        return await (await self.ready()).place(*args, **kwargs)
+
+    async def cancel(self, *args: Any, **kwargs: Any) -> Any:
+        return await (await self.ready()).cancel(*args, **kwargs)
+
+    async def cancel_all(self, *args: Any, **kwargs: Any) -> Any:
+        return await (await self.ready()).cancel_all(*args, **kwargs)
+
+    async def close_position(self, *args: Any, **kwargs: Any) -> Any:
+        return await (await self.ready()).close_position(*args, **kwargs)
+
+    async def reconcile(self) -> Any:
+        return await (await self.ready()).reconcile()
+
+    async def close(self) -> None:
+        """Stop building, or close what the built controller opened (its REST client)."""
+        if not self._task.done():
+            self._task.cancel()
+        try:
+            controller = await self._task
+        except BaseException:  # cancelled or failed: nothing to close
+            return
+        await controller.indexer.aclose()
 
 
 async def _note_first_rows(
@@ -207,7 +283,9 @@ async def _note_first_rows(
             while not (state.snapshot_received and app.is_running):
                 await asyncio.sleep(0.05)
             await asyncio.sleep(app.parts.flush_interval)  # the flush that posts the rows
-            await app.wait_for_refresh()
+            drawn = asyncio.Event()
+            app.call_after_refresh(drawn.set)  # after the messages queued so far are shown
+            await drawn.wait()
     except TimeoutError:
         log.info("no account snapshot on screen after %.1f s; connecting the node", at_most)
     except Exception:  # the signal must come: trading waits for the gateway behind it
