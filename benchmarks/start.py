@@ -2,6 +2,10 @@
 README runs it) is spawned under a pseudo-terminal with DYDX_* pointing at the benchmark
 devnet; the clock stops at the first output that shows one of alice's resting orders (its
 price, which only the indexer can have told the app). Baseline: `python -c "import textual"`.
+
+Start-up is CPU-bound (imports, the first render; the network round trips overlap them),
+so on a shared machine the wall time mostly measures the other load: the row's note adds
+the process's own CPU time (all threads) at that moment, read from /proc.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import pty
 import re
 import select
 import signal
+import statistics
 import struct
 import subprocess
 import sys
@@ -39,8 +44,19 @@ def command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "tui_app"]
 
 
-def time_to_live_frame(devnet: Devnet, home: Path) -> float:
-    """Seconds from spawning `dydx-tui` to the marker on its terminal."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a live process, all threads (0 where /proc is missing)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def time_to_live_frame(devnet: Devnet, home: Path) -> tuple[float, float]:
+    """Seconds from spawning `dydx-tui` to the marker on its terminal, and the CPU seconds
+    the process had used by then."""
     e = devnet.endpoints
     env = dict(os.environ, TERM="xterm-256color", COLUMNS="160", LINES="50",
                DYDX_GRPC_ADDR=e.grpc, DYDX_REST_URL=e.rest_url, DYDX_WS_URL=e.ws_url,
@@ -72,7 +88,7 @@ def time_to_live_frame(devnet: Devnet, home: Path) -> float:
             # Keep a tail across reads: the marker may straddle two chunks.
             seen = (seen + ANSI.sub(b"", chunk))[-4096:]
             if MARKER in seen:
-                return time.perf_counter() - start
+                return time.perf_counter() - start, cpu_seconds(proc.pid)
     finally:
         _stop(proc)
         os.close(master)
@@ -98,13 +114,18 @@ async def bench_start(ctx: Context) -> list[Row]:
     rows = []
     for latency in ctx.latencies:
         devnet = ctx.devnet(latency)
-        ours, base = [], []
+        ours, base, cpu = [], [], []
         async with resting_orders(devnet, 1, price_usd=PRICE_USD):
             for i in range(ctx.iterations(5)):
                 home = ctx.workdir / f"start-{latency}-{i}"
-                ours.append(await asyncio.to_thread(time_to_live_frame, devnet, home) * 1000)
+                wall, used = await asyncio.to_thread(time_to_live_frame, devnet, home)
+                ours.append(wall * 1000)
+                cpu.append(used * 1000)
                 base.append(await asyncio.to_thread(import_textual) * 1000)
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        note = (f"CPU used by dydx-tui until then: median {statistics.median(cpu):.0f} ms "
+                f"(min {min(cpu):.0f}); load average {load:.1f}")  # fmt: skip
         rows.append(Row("start", "start: process start → live data on screen", f"{latency} ms",
                         "ms", ours, base, 'python -c "import textual"', "< 1.5 s",
-                        lambda r: r.stats.median < 1500))  # fmt: skip
+                        lambda r: r.stats.median < 1500, note=note))  # fmt: skip
     return rows
