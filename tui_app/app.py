@@ -6,11 +6,14 @@ the resolved config, the account state, a feed (anything with `run()` and
 `subscribe_status()`), a controller (see `ControllerLike`), a clock.
 
 Data flow: the feed applies indexer messages to the AccountState, which calls our
-listener with change records. The listener only collects keys; a fixed-interval flush
-posts one `AccountUpdated` with everything that changed, and its handler updates the
-affected rows inside `batch_update()`. So a burst of thousands of updates costs one
-repaint per interval, and no update is lost (keys accumulate until flushed; the rows are
-re-read from the state, which holds every delta).
+listener with change records. The listener only collects keys; the first change after a
+flush schedules the next flush, at most one per frame (`flush_interval`), which posts one
+`AccountUpdated` with everything that changed, and its handler updates the affected rows
+inside `batch_update()`. So an update reaches the screen within a frame or two, a burst
+of thousands of updates costs one repaint per frame, and no update is lost (keys
+accumulate until flushed; the rows are re-read from the state, which holds every delta).
+A flush with more order rows than a frame can afford updates the first
+`ORDER_ROWS_PER_FRAME` and leaves the rest for the next frame (the loop never stalls).
 
 Actions are thin: they read the selected row and call an `open_*` method; the modal
 screens (tui_app/screens/) plug in there. Controller calls run in workers
@@ -19,6 +22,7 @@ screens (tui_app/screens/) plug in there. Controller calls run in workers
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -89,6 +93,10 @@ TRADE_TABS = frozenset({"orders", "positions", "markets"})  # shown together whe
 TRADING_ACTIONS = frozenset({"cancel_order", "cancel_all", "new_order", "close_position"})
 QUIT_AGAIN_SECONDS = 3.0
 DISABLED_NOTICE_SECONDS = 2.0  # a held disabled key: one notice, not one per repeat
+DISPLAY_RATE = 60  # frames per second: Textual's own (TEXTUAL_FPS) default
+# Order rows one flush updates at most (the rest: next frame), so a cancel-all of 500 or a
+# snapshot of thousands never blocks the loop for more than a frame or two.
+ORDER_ROWS_PER_FRAME = 200
 
 
 # --- the injected parts --------------------------------------------------------------
@@ -132,7 +140,7 @@ class AppParts:
     controller: ControllerLike | None = None
     clock: Clock = field(default_factory=SystemClock)
     store_path: Path | None = None
-    flush_interval: float = 0.1  # seconds between UI updates from the state
+    flush_interval: float = 1 / DISPLAY_RATE  # least time between two UI updates
     tick_interval: float = 0.5  # status bar ages, countdowns, stale detection
     reconcile_at_start: bool = True
     # Why there is no controller although the account could sign (e.g. node unreachable).
@@ -159,10 +167,14 @@ def build_app(parts: AppParts) -> DydxApp:
 
 
 class ChangeAccumulator:
-    """Collects change records between flushes; keys only, so a burst stays small."""
+    """Collects change records between flushes; keys only, so a burst stays small.
 
-    def __init__(self) -> None:
+    `on_pending` is called (outside the lock, on the adding thread) when the first change
+    worth showing arrives after a drain: the app schedules its next flush then."""
+
+    def __init__(self, on_pending: Callable[[], None] | None = None) -> None:
         self._lock = threading.Lock()  # the feed may call from another thread
+        self._on_pending = on_pending
         self._reset()
 
     def _reset(self) -> None:
@@ -171,6 +183,7 @@ class ChangeAccumulator:
         self.markets: set[str] = set()
         self.fills = self.balance = self.block_height = self.reset = False
         self.resync: list[str] = []
+        self._pending = False
 
     def add(self, change: Change) -> None:
         with self._lock:
@@ -192,7 +205,18 @@ class ChangeAccumulator:
                 case ResyncRequested(reason=reason):
                     self.resync.append(reason)
                 case _:
-                    pass  # order books and trades: not shown on the main screen
+                    return  # order books and trades: not shown on the main screen
+            first, self._pending = not self._pending, True
+        if first and self._on_pending is not None:
+            self._on_pending()
+
+    def put_back(self, order_ids: Iterable[str]) -> None:
+        """Order rows a flush could not afford: they go out with the next one."""
+        with self._lock:
+            self.orders.update(order_ids)
+            first, self._pending = not self._pending, True
+        if first and self._on_pending is not None:
+            self._on_pending()
 
     def drain(self) -> ChangeSet:
         with self._lock:
@@ -253,7 +277,9 @@ class DydxApp(App[None]):
         self.active_tab = "orders"
         self._history_filter_text = ""
         self._history_stale = False  # orders changed while the history tab was hidden
-        self._changes = ChangeAccumulator()
+        self._changes = ChangeAccumulator(self._changes_pending)
+        self._flush_handle: asyncio.TimerHandle | None = None  # the next flush, if due
+        self._last_flush = 0.0  # loop.time() of the last flush
         self._unsubscribe: list[Callable[[], None]] = []
         self._quit_pressed_at: float | None = None
         self._disabled_told: dict[tuple[str, str], float] = {}  # -> clock.monotonic()
@@ -302,7 +328,6 @@ class DydxApp(App[None]):
         self.refresh_everything()
         for table in self.query(KeyedTable):
             table.move_cursor(row=0, animate=False)  # start at the top, not where sorting left it
-        self.set_interval(self.parts.flush_interval, self.flush_changes)
         self.set_interval(self.parts.tick_interval, self.tick)
         self.query_one(OrdersTable).focus()
         reason = self.trading_disabled_reason()
@@ -317,6 +342,9 @@ class DydxApp(App[None]):
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
 
     def on_resize(self) -> None:
         self._apply_layout()
@@ -353,8 +381,32 @@ class DydxApp(App[None]):
         # Timers may fire once more while the app shuts down and its widgets are gone.
         return bool(self.query(StatusBar))
 
+    def _changes_pending(self) -> None:
+        """The first change since the last flush arrived (on any thread): flush soon."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        if threading.get_ident() == self._thread_id:
+            self._schedule_flush()
+        else:
+            loop.call_soon_threadsafe(self._schedule_flush)
+
+    def _schedule_flush(self) -> None:
+        """Flush now, or a frame after the last flush: changes in between coalesce."""
+        if self._flush_handle is not None or self._loop is None:
+            return
+        loop = self._loop
+        delay = max(0.0, self._last_flush + self.parts.flush_interval - loop.time())
+        self._flush_handle = loop.call_later(delay, self._scheduled_flush)
+
+    def _scheduled_flush(self) -> None:
+        self._flush_handle = None
+        if self._loop is not None:
+            self._last_flush = self._loop.time()
+        self.flush_changes()
+
     def flush_changes(self) -> None:
-        """Post what changed since the last flush (called on a fixed interval)."""
+        """Post what changed since the last flush (scheduled by the first change)."""
         changes = self._changes.drain()
         if changes:
             self.post_message(AccountUpdated(changes))
@@ -382,7 +434,8 @@ class DydxApp(App[None]):
             self._settle_notes(changes.orders)
             orders = self.query_one(OrdersTable)
             if changes.orders:
-                orders.refresh_orders(state, now, self.order_notes, changes.orders)
+                orders.refresh_orders(state, now, self.order_notes,
+                                      self._affordable(orders, changes.orders))
             if changes.block_height:  # countdowns moved: the rows on screen
                 orders.refresh_clock(state, now, self.order_notes)
             if changes.positions or changes.markets:
@@ -404,6 +457,16 @@ class DydxApp(App[None]):
                 self._refresh_status_bar()
         if changes.resync:
             log.info("state asked for a resync: %s", changes.resync[0])
+
+    def _affordable(self, orders: OrdersTable, order_ids: frozenset[str]) -> Iterable[str]:
+        """The order rows this frame updates: all, or the rows on screen first and up to
+        ORDER_ROWS_PER_FRAME in all; the rest go out with the next flush."""
+        if len(order_ids) <= ORDER_ROWS_PER_FRAME:
+            return order_ids
+        on_screen = set(orders.visible_keys())
+        ordered = sorted(order_ids, key=lambda order_id: order_id not in on_screen)
+        self._changes.put_back(ordered[ORDER_ROWS_PER_FRAME:])
+        return ordered[:ORDER_ROWS_PER_FRAME]
 
     def on_connection_status_changed(self, message: ConnectionStatusChanged) -> None:
         self.connection = message.status
