@@ -30,24 +30,24 @@ class FakeApp:
 
 
 async def test_the_gateway_signal_waits_for_the_snapshot_and_a_refresh():
-    app, state = FakeApp(), SimpleNamespace(snapshot_received=False)
+    app, feed = FakeApp(), SimpleNamespace(first_snapshot=asyncio.Event())
     done = asyncio.get_running_loop().create_future()
-    watch = asyncio.create_task(launch._note_first_rows(app, state, done, at_most=5))
+    watch = asyncio.create_task(launch._note_first_rows(app, feed, done, at_most=5))
     await asyncio.sleep(0.1)
     app.is_running = True
     await asyncio.sleep(0.1)
     assert not done.done()  # drawn, but no account yet
-    state.snapshot_received = True
+    feed.first_snapshot.set()
     await asyncio.wait_for(done, 2)
     assert app.refreshes == 1
     await watch
 
 
 async def test_the_gateway_signal_comes_anyway_when_no_snapshot_does():
-    app, state = FakeApp(), SimpleNamespace(snapshot_received=False)
+    app, feed = FakeApp(), SimpleNamespace(first_snapshot=asyncio.Event())
     app.is_running = True
     done = asyncio.get_running_loop().create_future()
-    await launch._note_first_rows(app, state, done, at_most=0.1)
+    await launch._note_first_rows(app, feed, done, at_most=0.1)
     assert done.done() and app.refreshes == 0
 
 
@@ -68,10 +68,7 @@ async def test_open_parts_starts_the_feed_first_and_holds_the_node_back(tmp_path
             assert isinstance(parts.controller, launch.DeferredController)
             await asyncio.sleep(0.3)
             assert not parts.controller._task.done()  # not built before the signal
-            for _ in range(100):
-                if parts.state.snapshot_received:
-                    break
-                await asyncio.sleep(0.05)
+            await asyncio.wait_for(parts.feed.first_snapshot.wait(), 10)
             assert parts.state.snapshot_received
             go.set_result(None)
             controller = await parts.controller.ready()

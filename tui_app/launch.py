@@ -190,7 +190,7 @@ async def _run_app(config: Any, db: Path | None) -> int:
             store_path=parts.store_path, trading_off_reason=parts.trading_off_reason,
             mainnet_confirmed=config.is_mainnet,
         ))
-        watch = asyncio.create_task(_note_first_rows(app, parts.state, first_rows))
+        watch = asyncio.create_task(_note_first_rows(app, parts.feed, first_rows))
         try:
             await app.run_async()
         finally:
@@ -226,9 +226,9 @@ class DeferredController:
             await after
         except Exception:  # only a moment to wait for: build anyway
             log.debug("controller: the start signal failed; building", exc_info=True)
-        from tui_app.chain.deferred import import_in_background
+        from tui_app.feed.background_imports import import_off_loop
 
-        await asyncio.to_thread(import_in_background, *CONTROLLER_MODULES)
+        await import_off_loop(*CONTROLLER_MODULES)
         controller = self._build()
         controller.on_retry = self._on_retry
         self._built = controller
@@ -275,13 +275,14 @@ class DeferredController:
 
 
 async def _note_first_rows(
-    app: Any, state: Any, done: asyncio.Future[None], at_most: float = FIRST_ROWS_WAIT
+    app: Any, feed: Any, done: asyncio.Future[None], at_most: float = FIRST_ROWS_WAIT
 ) -> None:
     """Resolve `done` once the account's first snapshot is drawn, or after `at_most` s."""
     try:
         async with asyncio.timeout(at_most):
-            while not (state.snapshot_received and app.is_running):
-                await asyncio.sleep(0.05)
+            await feed.first_snapshot.wait()
+            while not app.is_running:  # noqa: ASYNC110 (Textual has no event for it)
+                await asyncio.sleep(0.02)
             await asyncio.sleep(app.parts.flush_interval)  # the flush that posts the rows
             drawn = asyncio.Event()
             app.call_after_refresh(drawn.set)  # after the messages queued so far are shown

@@ -15,26 +15,14 @@ network error; nothing is sent).
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
-import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tui_app.chain.errors import NetworkError
+from tui_app.feed.background_imports import import_off_loop
 
 log = logging.getLogger(__name__)
-
-_BACKGROUND_IMPORTS = threading.Lock()
-
-
-def import_in_background(*names: str) -> None:
-    """Import modules (call it in a worker thread), one background import at a time: two
-    threads importing modules that import each other could see half-made modules."""
-    with _BACKGROUND_IMPORTS:
-        for name in names:
-            importlib.import_module(name)
-
 
 class GatewayUnavailable(NetworkError):
     """The node gateway did not connect (wrong chain, bad key, node unreachable)."""
@@ -65,7 +53,7 @@ class DeferredGateway:
             except Exception:  # only a moment to wait for: connect anyway
                 log.debug("node gateway: the start signal failed; connecting", exc_info=True)
         # The import in a thread: done on the loop it would freeze the first frame.
-        await asyncio.to_thread(import_in_background, "tui_app.chain.gateway")
+        await import_off_loop("tui_app.chain.gateway")
         try:
             return await self._connect()
         except Exception as exc:

@@ -54,7 +54,6 @@ log = logging.getLogger(__name__)
 wire_log = limited_logger("tui_app.feed.wire")
 
 StatusCallback = Callable[[ConnectionStatus], Any]
-SNAPSHOT_POLL_SECONDS = 0.05
 NodeHeight = Callable[[], Awaitable[int]]
 
 
@@ -144,6 +143,8 @@ class IndexerFeed:
         self._resync_task: asyncio.Task[None] | None = None
         self._poll_task: asyncio.Task[None] | None = None
         self._poll_now = asyncio.Event()
+        # Set by the first subaccount snapshot (WebSocket or REST); the launcher waits on it.
+        self.first_snapshot = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._listeners: list[StatusCallback] = []
         self._status = ConnectionStatus(
@@ -290,6 +291,7 @@ class IndexerFeed:
             self.state.apply(message)
             if type(message) is SubaccountsSubscribed:
                 self._failed_reconnects = 0  # this connection works
+                self.first_snapshot.set()
         except Exception:  # a bug must not take the connection down
             self.internal_errors += 1
             log.exception("feed: failed to handle a message")
@@ -441,6 +443,8 @@ class IndexerFeed:
         self._rest_rtt_ms = snapshot.round_trip_ms
         for message in parse_snapshot(snapshot, self.state.channel_id, self.rejects):
             self.on_message_parsed(message)
+        if self.state.snapshot_received:
+            self.first_snapshot.set()
         self._publish()
 
     def on_message_parsed(self, message: Any) -> None:
@@ -459,15 +463,11 @@ class IndexerFeed:
     # ----- probes and status ------------------------------------------------------------
 
     async def _probe_loop(self) -> None:
-        # The first probe waits for the subaccount snapshot (at most one interval): at start
-        # its requests would only compete with the snapshot for the loop.
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.probe_interval
-        while not self.state.snapshot_received and loop.time() < deadline:
-            await asyncio.sleep(SNAPSHOT_POLL_SECONDS)
+        # Not at once: at start the probe's requests (and the REST client's first import)
+        # would compete with the snapshots and the TUI's first frame for the loop.
         while True:
-            await self.probe_once()
             await asyncio.sleep(self.probe_interval)
+            await self.probe_once()
 
     async def probe_once(self) -> None:
         """Indexer lag (node height - indexer height) and, without a ping RTT, REST RTT."""

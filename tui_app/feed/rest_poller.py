@@ -34,6 +34,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from tui_app.feed.background_imports import import_off_loop
 from tui_app.feed.backoff import Backoff
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+INDEXER_CLIENT_MODULE = "dydx_v4_client.indexer.rest.indexer_client"  # imports httpx
 OPEN_STATUSES = "OPEN,UNTRIGGERED,BEST_EFFORT_OPENED"
 # Best-effort cancelled short-term orders may still fill until their good-til-block.
 BEST_EFFORT_WINDOW_BLOCKS = 40
@@ -194,16 +196,24 @@ class RestPoller:
             self._client = _shared_indexer_client(self.rest_url, self.timeout, self.http)
         return self._client
 
+    async def rest_client(self) -> IndexerClient:
+        """`client`, its modules imported in a worker thread the first time (~0.1 s, which
+        would otherwise stall the loop, e.g. while the TUI draws its first frame)."""
+        if self._client is None:
+            await import_off_loop(INDEXER_CLIENT_MODULE)
+        return self.client
+
     async def aclose(self) -> None:
         """Close the shared HTTP client (its connections); a later call opens a new one."""
         await self.http.aclose()
 
     async def poll(self) -> RestSnapshot:
+        client = await self.rest_client()
         started = time.monotonic()
-        height = await self._call(self.client.utility.get_height)
+        height = await self._call(client.utility.get_height)
         subaccount = await self._subaccount()
         open_orders = await self._call(
-            self.client.account.get_subaccount_orders,
+            client.account.get_subaccount_orders,
             self.address,
             self.subaccount_number,
             status=OPEN_STATUSES,
@@ -212,7 +222,7 @@ class RestPoller:
         best_effort = await self._call(
             self._best_effort_cancelled, max(0, latest - BEST_EFFORT_WINDOW_BLOCKS)
         )
-        markets = await self._call(self.client.markets.get_perpetual_markets)
+        markets = await self._call(client.markets.get_perpetual_markets)
         elapsed_ms = (time.monotonic() - started) * 1000
         return RestSnapshot(
             subaccount=subaccount,
@@ -224,14 +234,16 @@ class RestPoller:
 
     async def time_round_trip_ms(self) -> float:
         """Round trip of one `/v4/time` request (the cheapest), in milliseconds."""
+        client = await self.rest_client()
         started = time.monotonic()
-        await self._call(self.client.utility.get_time)
+        await self._call(client.utility.get_time)
         return round((time.monotonic() - started) * 1000, 1)
 
     async def orders(self, **filters: Any) -> list[dict[str, Any]]:
         """All orders matching the filters (for reconciliation)."""
+        client = await self.rest_client()
         return await self._call(
-            self.client.account.get_subaccount_orders,
+            client.account.get_subaccount_orders,
             self.address,
             self.subaccount_number,
             **filters,
@@ -240,9 +252,10 @@ class RestPoller:
     async def _subaccount(self) -> dict[str, Any] | None:
         import httpx
 
+        client = await self.rest_client()
         try:
             body = await self._call(
-                self.client.account.get_subaccount, self.address, self.subaccount_number
+                client.account.get_subaccount, self.address, self.subaccount_number
             )
         except httpx.HTTPStatusError as exc:
             if exc.response.status_code == 404:
