@@ -171,10 +171,10 @@ _KEYS = re.compile(r"[^\s,]+(,[^\s,]+)*")
 
 class _Section(BaseModel):
     # strict: YAML already gives real types, so `subaccount_number: yes` (a bool) or
-    # `rest_url: 3002` (an int) is a mistake to report, not a value to coerce.
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, strict=True, use_attribute_docstrings=True
-    )
+    # `rest_url: 3002` (an int) is a mistake to report, not a value to coerce. The fields'
+    # docstrings are for readers (tests/config check there is one): pydantic's
+    # use_attribute_docstrings would re-read and tokenize this file at every start.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class EndpointSettings(_Section):
