@@ -52,3 +52,16 @@ async def test_a_failed_direct_read_is_served_by_the_database_thread(tmp_path):
         order = await store.add_order(make_order(1))
         store._reader = Busy()
         assert (await store.find(order.order_id)) == order
+
+
+async def test_a_lookup_leaves_no_read_transaction_open(tmp_path):
+    path = tmp_path / "o.sqlite3"
+    async with await OrderStore.open(path) as store:
+        order = await store.add_order(make_order(1))
+        assert await store.find(order.order_id) is not None
+        other = sqlite3.connect(path, isolation_level=None)
+        try:
+            # (busy, frames in the log, frames checkpointed): nothing holds the WAL back.
+            assert other.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
+        finally:
+            other.close()

@@ -377,7 +377,11 @@ class OrderStore:
         reader = self._reader
         if reader is not None and not self._lock.locked():
             try:
-                row = reader.execute(sql, params).fetchone()
+                cursor = reader.execute(sql, params)
+                try:
+                    row = cursor.fetchone()
+                finally:
+                    cursor.close()  # ends its read transaction now: checkpoints never wait
             except sqlite3.OperationalError as exc:  # e.g. busy: ask the usual way
                 log.debug("order store: direct read failed (%s); via the database thread", exc)
             else:
