@@ -130,3 +130,29 @@ async def test_closing_the_deferred_controller_before_the_signal_builds_nothing(
     await asyncio.sleep(0)
     await controller.close()
     assert built == []
+
+
+def test_the_cli_pauses_garbage_collection_only_while_it_runs(capsys):
+    import gc
+
+    from tui_app.cli import main
+
+    assert gc.isenabled()
+    assert main([]) == 2  # the TUI without a terminal: refused at once
+    assert "needs a terminal" in capsys.readouterr().err
+    assert gc.isenabled()  # as it found it
+
+
+def test_resume_gc_turns_collection_back_on_with_start_up_frozen():
+    import gc
+
+    gc.disable()
+    try:
+        launch.resume_gc()
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+        frozen = gc.get_freeze_count()
+        launch.resume_gc()  # already on: nothing more is frozen
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+        gc.enable()
