@@ -1,9 +1,15 @@
-"""Starting the TUI for real: devnet (local, when nothing answers), feed, store, node,
-controller, then the app from `tui_app.app.build_app`.
+"""Starting the TUI for real: the mainnet gate, the devnet (local, when nothing answers),
+then the feed, store, node and controller, and the app from `tui_app.app.build_app`.
 
 Kept apart from the CLI's parsing and from the app: this module wires the real parts
 together and closes them in reverse order on the way out. Textual is imported only inside
 `run_tui`, so importing this module loads no UI.
+
+The order is for the first live frame (benchmarks: `start`), which is all CPU: the feed
+connects first, so that its snapshots arrive while Textual is imported in a worker thread;
+the node gateway and the order controller (grpc, bip_utils, protobuf, httpx: most of a
+second of imports) are stand-ins until the first rows are drawn, their calls waiting for
+the real ones; nothing is signed before the node's chain id is checked.
 """
 
 from __future__ import annotations
