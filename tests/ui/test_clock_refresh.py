@@ -66,3 +66,18 @@ async def test_a_note_after_the_app_stopped_is_ignored():
     # The cancel-all screen's queued CancelFinished messages arrive during shutdown.
     app.set_order_note(order_id, "cancelled")
     assert app.order_notes[order_id] == "cancelled"
+
+
+async def test_a_big_batch_of_new_rows_is_spread_over_frames_and_all_arrive():
+    from tui_app.app import ORDER_ROWS_PER_FRAME
+
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        orders = app.query_one(OrdersTable)
+        before = orders.row_count
+        ids = many_orders(app, ORDER_ROWS_PER_FRAME + 50)  # flushes once, by hand
+        await pilot.pause()
+        assert orders.row_count - before in (ORDER_ROWS_PER_FRAME, ORDER_ROWS_PER_FRAME + 50)
+        await pilot.pause(0.2)  # the rest goes out with the next flush, by itself
+        assert all(order_id in orders for order_id in ids)

@@ -101,3 +101,20 @@ async def test_a_wider_value_still_widens_the_column():
         table.upsert("a", (("a", None), ("a much longer value", None)))
         await pilot.pause()
         assert any("a much longer value" in line for line in lines(table))
+
+
+def test_the_indexed_cache_finds_entries_by_part_and_forgets_evicted_keys():
+    from tui_app.widgets.render_cache import IndexedLRUCache
+
+    cache = IndexedLRUCache(4, lambda key: key[0])
+    for n in range(3):
+        cache[("a", n)] = n
+    cache[("b", 0)] = 9
+    cache.discard_part("a")
+    assert list(cache.keys()) == [("b", 0)]
+    for n in range(20):  # far more than it holds: the index does not grow without end
+        cache[("c", n)] = n
+    assert len(cache) == 4
+    assert cache._indexed <= 2 * cache.maxsize
+    cache.discard_part("c")
+    assert len(cache) == 0

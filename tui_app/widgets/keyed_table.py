@@ -10,18 +10,20 @@ underneath.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
-from textual.widgets import DataTable
 from textual.geometry import Region
 from textual.strip import Strip
+from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowDoesNotExist, RowKey
 
 from tui_app.widgets.format import Cell
+from tui_app.widgets.render_cache import IndexedLRUCache
 
 Columns = Sequence[tuple[str, str]]  # (column key, label)
 
@@ -59,6 +61,11 @@ class KeyedTable(DataTable[Text]):
         # (row and line caches), are dropped (see `update_cell`).
         self._dirty_cells: set[tuple[RowKey, ColumnKey]] = set()
         self._styles_this_render: dict[object, Style] | None = None
+        # The DataTable's render caches, findable by cell, row key, row index and line.
+        self._cell_render_cache = IndexedLRUCache(10_000, lambda key: (key[0], key[1]))
+        self._row_render_cache = IndexedLRUCache(1000, itemgetter(0))
+        self._row_renderable_cache = IndexedLRUCache(1000, itemgetter(1))
+        self._line_cache = IndexedLRUCache(1000, itemgetter(0))
         for key, label in columns:
             self.add_column(label, key=key)
 
@@ -109,7 +116,8 @@ class KeyedTable(DataTable[Text]):
     # cell made every visible cell render again through rich (100-300 ms with a full
     # table). A cell change here instead drops only that cell's cached render and its
     # row's line renders, just before the next render (the row's other cells are not put
-    # through rich again, ~0.1-0.2 ms each), and leaves `_update_count` alone. Row order, heights and column
+    # through rich again, ~0.1-0.2 ms each), found through indexed caches (render_cache.py)
+    # instead of a scan, and leaves `_update_count` alone. Row order, heights and column
     # widths do not change with a same-width cell, so the offset and ordered-row caches
     # stay valid; anything that does change them (a wider value, add, remove, sort)
     # still goes through the DataTable's own bump. tests/ui/test_keyed_table.py checks
@@ -142,31 +150,21 @@ class KeyedTable(DataTable[Text]):
 
     def _drop_dirty_renders(self) -> None:
         """Forget the cached renders of the cells changed since the last render (and of
-        their rows' lines); the row's other cells keep theirs."""
+        their rows' lines); the row's other cells keep theirs. Rows are one line high
+        (`add_row`'s default, the only height used here): row i is line header + i."""
         cells = self._dirty_cells
         if not cells:
             return
         self._dirty_cells = set()
-        dirty = {row_key for row_key, _ in cells}
-        indices = {self._row_locations.get(key) for key in dirty}
-        for cache, stale in (
-            (self._cell_render_cache, lambda key: (key[0], key[1]) in cells),
-            (self._row_render_cache, lambda key: key[0] in dirty),
-            (self._row_renderable_cache, lambda key: key[1] in indices),
-        ):
-            for key in [k for k in cache.keys() if stale(k)]:
-                cache.discard(key)
-        line_cache = self._line_cache
-        if line_cache:
-            y_offsets = self._y_offsets
-            header = self.header_height if self.show_header else 0
-            stale_lines = []
-            for key in line_cache.keys():
-                y = key[0] - header
-                if y >= len(y_offsets) or (y >= 0 and y_offsets[y][0] in dirty):
-                    stale_lines.append(key)
-            for key in stale_lines:
-                line_cache.discard(key)
+        header = self.header_height if self.show_header else 0
+        for cell in cells:
+            self._cell_render_cache.discard_part(cell)
+        for row_key in {row_key for row_key, _ in cells}:
+            self._row_render_cache.discard_part(row_key)
+            index = self._row_locations.get(row_key)
+            if index is not None:
+                self._row_renderable_cache.discard_part(index)
+                self._line_cache.discard_part(header + index)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._drop_dirty_renders()
