@@ -41,10 +41,10 @@ benchmark's, so they are reported, not changed):
    the height (still before anything is sent); every store write is one hop to the
    database thread with many rows per statement (each SQLite step drops the GIL, and
    taking it back waits behind the busy devnet and feed threads: a 500-row write took
-   50-150 ms of wall time for 15 ms of CPU). Quick re-measure (one sample, load
-   average 3): 223 ms, the last acceptance shown after 184 ms; 10 orders at 0 ms: 41 ms
-   (was 154); 100 at 50 ms: 125 ms (was 248). Repeated on the same loaded machine:
-   230-650 ms, following the load.
+   50-150 ms of wall time for 15 ms of CPU). Two quick re-measures (one sample each,
+   load average 3.2 and 3.8): 223 and 504 ms, the last acceptance shown after 184 and
+   448 ms; 10 orders at 0 ms: 41 and 29 ms (was 154); 100 at 50 ms: 125 and 140 ms (was
+   248). Repeated in a script on the same loaded machine: 230-650 ms, following the load.
    What is left is mostly not ours: per-thread CPU of one cancel-all of 500 at 50 ms
    (/proc/self/task, 5 runs): the devnet thread 100-210 ms, the app's loop 40-110 ms
    (feed updates included), the SQLite thread 20-40 ms, the gateway threads 10-30 ms.
@@ -65,7 +65,10 @@ benchmark's, so they are reported, not changed):
    synchronous=FULL, kept: the order journal must survive power loss) decide the ratio:
    the raw fsync of this shared disk moves between 0.3 and 9 ms (see the store row's
    baseline), so quick re-measures gave 1.4× (5.4 vs 3.7 ms, quiet moment) to 3.1×
-   (13 vs 4.2 ms, load average 3.4). Since the run: one commit fewer before the send
+   (8 vs 2.6 ms and 13 vs 4.2 ms, load average 3.4). A profile of 40 places at a busy
+   moment: of ~13 ms each, the answer's commit 4.4 ms, the pending row's 3.1 ms (each
+   an fsync of 2-10 ms then), the broadcast 4.2 ms, the height and client id together
+   ~2 ms. Since the run: one commit fewer before the send
    (the client id is committed during the height's round trip) and each commit is one
    hop to the database thread. At 50 ms latency both sides pay two round trips and the
    target is met (1.05× in the run, 1.10× in a quick re-measure). Not met on loopback:
@@ -87,7 +90,11 @@ benchmark's, so they are reported, not changed):
    on the database thread), many rows per statement: insert+update median 1.2 ms (was
    3.7-7.8) but p99 15.7 ms, where the row's new baseline, two bare `os.fsync` of a small
    write in the same directory sampled in turn, has a median of 0.33 ms and a p99 of
-   9.3 ms. Two durable commits cannot have a p99 under 2 ms on this disk: the target is
+   9.3 ms (a full-size `--only store` run at load average 4.4: ours median 8.0, p99
+   19.6 ms; two fsyncs median 7.1, p99 11.8 ms; lookups median 0.062, p99 0.192 ms).
+   Lookup p99 on this shared machine follows the other processes: the same quick run
+   gave 0.1 to 4.2 ms at different moments (a process descheduled for a few ms shows up
+   in 1% of 500 samples), with or without devnets running. Two durable commits cannot have a p99 under 2 ms on this disk: the target is
    missed by the disk, and synchronous=FULL stays (an order journal must survive power
    loss; NORMAL could lose the last commits).
 5. *update latency: the TUI shows an update 230-450 ms (p50) after the devnet emits it
