@@ -53,11 +53,12 @@ benchmark's, so they are reported, not changed):
    `Clob.cancel_short_term` -> `Chain.emit_now` -> `IndexerStore._on_order_removed`
    (tui_app/devnet/chain.py, devnet/indexer/store.py) recomputes UUIDv5 ids per order
    (`devnet/indexer/ids.py`, a fifth of CheckTx in a profile of the devnet thread) and
-   JSON-encodes each update before CheckTx returns. A validator answers CheckTx without indexer work. Devnet fixes (not ours
-   here): cache the ids (`functools.lru_cache` on `ids._uuid5`), publish indexer events
-   after the answer (`loop.call_soon`). Our remaining floor at 50 ms: two round trips
-   (height, then the batches) plus one fsync'd transaction of 500 answers (10-15 ms of
-   SQLite CPU, `UPDATE` of 500 rows with their status and open-order indexes).
+   JSON-encodes each update before CheckTx returns. A validator answers CheckTx without
+   indexer work. Devnet fixes (not ours here): cache the ids (`functools.lru_cache` on
+   `ids._uuid5`), publish indexer events after the answer (`loop.call_soon`). Our
+   remaining floor at 50 ms: two round trips (height, then the batches) plus one fsync'd
+   transaction of 500 answers (10-15 ms of SQLite CPU, `UPDATE` of 500 rows with their
+   status and open-order indexes).
 2. *place at 0 ms: 1.95× the bare client (11.4 vs 5.8 ms median).* A place is: the
    latest block (a round trip) while the client id is committed, the pending row + audit
    committed (fsync), the broadcast, the answer committed (fsync). The bare client makes
@@ -68,9 +69,8 @@ benchmark's, so they are reported, not changed):
    (8 vs 2.6 ms and 13 vs 4.2 ms, load average 3.4). A profile of 40 places at a busy
    moment: of ~13 ms each, the answer's commit 4.4 ms, the pending row's 3.1 ms (each
    an fsync of 2-10 ms then), the broadcast 4.2 ms, the height and client id together
-   ~2 ms. Since the run: one commit fewer before the send
-   (the client id is committed during the height's round trip) and each commit is one
-   hop to the database thread. At 50 ms latency both sides pay two round trips and the
+   ~2 ms. Since the run: one commit fewer before the send (the client id is committed
+   during the height's round trip) and each commit is one hop to the database thread. At 50 ms latency both sides pay two round trips and the
    target is met (1.05× in the run, 1.10× in a quick re-measure). Not met on loopback:
    the two durable commits are the price of write-first, then send.
 3. *feed: ~21,000/s (36,000/s on an idle machine), target 50,000/s.* Half the time is
@@ -94,9 +94,10 @@ benchmark's, so they are reported, not changed):
    19.6 ms; two fsyncs median 7.1, p99 11.8 ms; lookups median 0.062, p99 0.192 ms).
    Lookup p99 on this shared machine follows the other processes: the same quick run
    gave 0.1 to 4.2 ms at different moments (a process descheduled for a few ms shows up
-   in 1% of 500 samples), with or without devnets running. Two durable commits cannot have a p99 under 2 ms on this disk: the target is
-   missed by the disk, and synchronous=FULL stays (an order journal must survive power
-   loss; NORMAL could lose the last commits).
+   in 1% of 500 samples), with or without devnets running. Two durable commits cannot
+   have a p99 under 2 ms on this disk: the target is missed by the disk, and
+   synchronous=FULL stays (an order journal must survive power loss; NORMAL could lose
+   the last commits).
 5. *update latency: the TUI shows an update 230-450 ms (p50) after the devnet emits it
    at 0 ms latency, where a bare WebSocket client has it in under 1 ms; seconds at
    1,000/s.* Profile of the running app at only 10 updates/s: 80% of the main thread is
