@@ -70,9 +70,10 @@ benchmark's, so they are reported, not changed):
    moment: of ~13 ms each, the answer's commit 4.4 ms, the pending row's 3.1 ms (each
    an fsync of 2-10 ms then), the broadcast 4.2 ms, the height and client id together
    ~2 ms. Since the run: one commit fewer before the send (the client id is committed
-   during the height's round trip) and each commit is one hop to the database thread. At 50 ms latency both sides pay two round trips and the
-   target is met (1.05× in the run, 1.10× in a quick re-measure). Not met on loopback:
-   the two durable commits are the price of write-first, then send.
+   during the height's round trip) and each commit is one hop to the database thread.
+   At 50 ms latency both sides pay two round trips and the target is met (1.05× in the
+   run, 1.03-1.10× in quick re-measures). Not met on loopback: the two durable commits
+   are the price of write-first, then send.
 3. *feed: ~21,000/s (36,000/s on an idle machine), target 50,000/s.* Half the time is
    pydantic's `validate_json` of the whole order (tui_app/models/parsing.py:80, ~12 us
    a message when idle), half `AccountState._apply_order`/`_store`
