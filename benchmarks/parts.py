@@ -57,11 +57,11 @@ async def open_controller(devnet: Devnet, db: Path, **trading: Any) -> Controlle
     config = local_config(devnet, db.parent, db_path=db, short_term_blocks=20, **trading)
     stack = contextlib.AsyncExitStack()
     try:
-        parts = await stack.enter_async_context(open_parts(config, db))
+        # The TUI also defers building the gateway and controller until its first frame
+        # (launch.DeferredController); their calls then reach these same objects.
+        parts = await stack.enter_async_context(open_parts(config, db, start_feed=True))
         if parts.controller is None:
             raise RuntimeError(f"no controller: {parts.trading_off_reason}")
-        await parts.feed.start()
-        stack.push_async_callback(parts.feed.stop)
         state = parts.state
         await _until(lambda: state.feed_live and state.snapshot_received
                      and not state.needs_resync, "the feed to be live")  # fmt: skip
