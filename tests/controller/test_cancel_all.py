@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests.store.factories import make_order
 from tui_app.chain import errors as chain_errors
 from tui_app.chain.orders import OrderKey, build_cancel_order
 from tui_app.controller.errors import NetworkError
@@ -299,4 +300,27 @@ async def test_no_height_from_the_node_puts_the_rows_back_and_sends_nothing(devn
         assert report.count(CancelResult.BEST_EFFORT) == 2
     finally:
         devnet.faults.freeze_blocks = False
+        await close_harness(h)
+
+
+async def test_expired_pending_row_goes_back_to_pending_unsent(devnet, tmp_path):
+    sent = []
+    h = await make_harness(
+        devnet, tmp_path / "o.sqlite3", before_send=lambda action, ids: sent.append(action)
+    )
+    try:
+        # Recorded, maybe never sent, long past its good-til-block: reconciliation decides.
+        row = await h.store.add_order(make_order(777, good_til_block=1))
+        assert row.status is OrderStatus.PENDING
+        report = await h.controller.cancel_all()
+        assert [(o.order_id, o.result) for o in report.outcomes] == [
+            (row.order_id, CancelResult.ALREADY_DONE)
+        ]
+        assert sent == []
+        after = await h.store.get(row.order_id)
+        assert after.status is OrderStatus.PENDING and after.last_error is None
+        trail = [(a.action, a.outcome) for a in await h.store.audit_log(row.order_id)]
+        assert trail == [(AuditAction.CANCEL, AuditOutcome.ATTEMPT),
+                         (AuditAction.EXPIRE, AuditOutcome.ALREADY_DONE)]  # fmt: skip
+    finally:
         await close_harness(h)

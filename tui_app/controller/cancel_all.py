@@ -145,7 +145,13 @@ class CancelAll:
         """Queue the rows of orders past their good-til: expired, except pending ones (they
         may never have reached the chain: reconciliation decides), which go back."""
         pending = [r for r in expired if r.status is OrderStatus.PENDING]
-        self._back(pending, AuditAction.EXPIRE, AuditOutcome.ALREADY_DONE, "expired; not sent")
+        if pending:
+            self._update(
+                pending, status=OrderStatus.PENDING, expect=(OrderStatus.CANCEL_PENDING,),
+                audit=[AuditEntry(r.order_id, AuditAction.EXPIRE, AuditOutcome.ALREADY_DONE,
+                                  detail=f"{expiry_detail(r, block)}; not sent")
+                       for r in pending],
+            )  # fmt: skip
         done = [r for r in expired if r.status is not OrderStatus.PENDING]
         if done:
             self._update(
