@@ -215,8 +215,9 @@ class ChangeAccumulator:
         if first and self._on_pending is not None:
             self._on_pending()
 
-    def put_back(self, order_ids: Iterable[str]) -> None:
-        """Order rows a flush could not afford: they go out with the next one."""
+    def add_orders(self, order_ids: Iterable[str]) -> None:
+        """Order rows to update with the next flush although the state did not say so
+        (rows the last flush could not afford, rows with a new note of the app's)."""
         with self._lock:
             self.orders.update(order_ids)
             first, self._pending = not self._pending, True
@@ -501,7 +502,7 @@ class DydxApp(App[None]):
             return order_ids
         on_screen = set(orders.visible_keys())
         ordered = sorted(order_ids, key=lambda order_id: order_id not in on_screen)
-        self._changes.put_back(ordered[ORDER_ROWS_PER_FRAME:])
+        self._changes.add_orders(ordered[ORDER_ROWS_PER_FRAME:])
         return ordered[:ORDER_ROWS_PER_FRAME]
 
     def on_connection_status_changed(self, message: ConnectionStatusChanged) -> None:
@@ -993,12 +994,23 @@ class DydxApp(App[None]):
     def _note_cancel_outcome(self, outcome: CancelOutcome) -> None:
         self.set_order_note(outcome.order_id, CANCEL_NOTES.get(outcome.result))
 
-    # Screens (cancel-all) and workers report cancels with these messages.
+    # Screens (cancel-all) and workers report cancels with these messages, one per order:
+    # cancel-all of 500 sends 1,000 in a row, which Textual handles without letting the
+    # loop run in between. So a message only notes, and the row follows with the next
+    # flush (a frame later, with the others, at most ORDER_ROWS_PER_FRAME at a time).
     def on_cancel_requested(self, message: CancelRequested) -> None:
-        self.set_order_note(message.order_id, "cancel sent")
+        self._note_for_next_frame(message.order_id, "cancel sent")
 
     def on_cancel_finished(self, message: CancelFinished) -> None:
-        self._note_cancel_outcome(message.outcome)
+        outcome = message.outcome
+        self._note_for_next_frame(outcome.order_id, CANCEL_NOTES.get(outcome.result))
+
+    def _note_for_next_frame(self, order_id: str, note: str | None) -> None:
+        if note is None:
+            self.order_notes.pop(order_id, None)
+        else:
+            self.order_notes[order_id] = note
+        self._changes.add_orders((order_id,))
 
     def on_order_retrying(self, message: OrderRetrying) -> None:
         self.retry_notes.show(message)

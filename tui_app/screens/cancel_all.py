@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from time import monotonic
 from typing import Any, Protocol
 
 from textual import work
@@ -18,6 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Button, DataTable, ProgressBar, Static
 
 from tui_app.controller.errors import ControllerError
@@ -30,6 +32,8 @@ from tui_app.messages import (
 )
 from tui_app.screens.choice import Choice
 from tui_app.state import TrackedOrder
+
+PROGRESS_FRAME = 1 / 30  # seconds: the progress bar moves at most this often
 
 
 class CancelAllController(Protocol):
@@ -197,6 +201,9 @@ class CancelAllScreen(ModalScreen[CancelAllReport | None]):
         self.last_scope: CancelScope | None = None
         self.asked = 0  # how many orders the confirmation counted in the chosen scope
         self.streamed: set[str] = set()  # outcomes already posted as they came
+        self._progress_shown_at = 0.0  # monotonic time the bar last moved
+        self._progress_timer: Timer | None = None  # shows the newest count, if pending
+        self._progress: tuple[int, int] = (0, 0)  # the newest (done, total)
 
     # ---- layout
 
@@ -336,9 +343,24 @@ class CancelAllScreen(ModalScreen[CancelAllReport | None]):
             self.streamed.add(message.outcome.order_id)
         if self.phase != "running":
             return
+        # Answers come in batches of up to 100 at once: the bar moves at most once a
+        # frame (~1 ms each), the newest count a frame later at the latest.
+        self._progress = (message.done, message.total)
+        wait = self._progress_shown_at + PROGRESS_FRAME - monotonic()
+        if wait <= 0:
+            self._show_progress()
+        elif self._progress_timer is None:
+            self._progress_timer = self.set_timer(wait, self._show_progress)
+
+    def _show_progress(self) -> None:
+        self._progress_timer = None
+        if self.phase != "running":
+            return
+        self._progress_shown_at = monotonic()
+        done, total = self._progress
         bar = self.query_one("#progress", ProgressBar)
-        bar.update(total=message.total or None, progress=message.done)
-        self._set_status(f"Cancelling... {message.done}/{message.total}")
+        bar.update(total=total or None, progress=done)
+        self._set_status(f"Cancelling... {done}/{total}")
 
     def on_cancel_all_screen_finished(self, message: Finished) -> None:
         report, error = message.report, message.error

@@ -196,6 +196,19 @@ class KeyedTable(DataTable[Text]):
             style = memo[key] = super()._get_row_style(row_index, base_style)
         return style
 
+    def _get_row_region(self, row_index: int) -> Region:
+        """Where row `row_index` is drawn. Rows are one line high here, so it starts at
+        line `row_index` (the DataTable sums the heights of every row above it: O(rows)
+        for every changed cell, ~3 ms each with 500 rows)."""
+        if not self.is_valid_row_index(row_index):
+            return Region(0, 0, 0, 0)
+        row_width = (
+            sum(column.get_render_width(self) for column in self.columns.values())
+            + self._row_label_column_width
+        )
+        y = row_index + (self.header_height if self.show_header else 0)
+        return Region(0, y, max(self.size.width, row_width), 1)
+
     def _widens(self, column: str, text: str) -> bool:
         """Whether `text` is wider than its column: only then ask for a new width.
 
