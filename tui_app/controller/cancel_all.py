@@ -6,9 +6,11 @@
 - Long-term orders go several per transaction (one sequence number each tx); a tx the
   chain refuses is retried order by order, so that one bad cancel does not sink the rest.
 - Every order gets its own outcome; a failure never stops the others.
-- Outcomes reach `on_progress` as the answers arrive; their store writes are collected
-  and made together in one transaction before `run` returns (one per batch answer would
-  queue on the store's lock).
+- Outcomes reach `on_progress` as the answers arrive. Their store writes are group
+  committed: one transaction at a time, each taking every answer that arrived meanwhile
+  (the batches are answered tens of ms apart; one transaction per answer would queue on
+  the store's lock, one at the end would write every row after the last answer). `run`
+  returns once all are written.
 - With a live feed (the controller's `live` AccountState, its WebSocket up) the targets
   come from it and the store, not from a REST read of the indexer.
 - Write first, then send: the targets are recorded as cancel_pending while the node is
@@ -74,9 +76,11 @@ class CancelAll:
         self.scope = scope
         self.on_progress = on_progress
         self.outcomes: list[CancelOutcome] = []
-        # Store writes of the answers, made together by `_flush` (see the module docstring).
+        # Store writes of the answers, group committed (see the module docstring).
         self._updates: list[dict[str, Any]] = []
         self._audits: list[AuditEntry] = []
+        self._writing: asyncio.Task[None] | None = None
+        self._write_error: Exception | None = None  # the first, raised by `_flush`
 
     async def run(self) -> CancelAllReport:
         c = self.c
@@ -346,6 +350,7 @@ class CancelAll:
         self._audits.extend(
             AuditEntry(r.order_id, action, AuditOutcome.UNKNOWN, detail=detail) for r in records
         )
+        self._write_soon()
         for r in records:
             self._emit(CancelOutcome(r.order_id, r.symbol, CancelResult.UNKNOWN,
                                      f"no answer in time: {detail}"))  # fmt: skip
@@ -386,16 +391,35 @@ class CancelAll:
     def _update(
         self, records: Sequence[OrderRecord], *, audit: Sequence[AuditEntry], **fields: Any
     ) -> None:
-        """Queue an `update_orders` for `_flush`."""
+        """Queue an `update_orders`: written soon, with whatever else is queued by then."""
         self._updates.append({"order_ids": [r.order_id for r in records], **fields})
         self._audits.extend(audit)
+        self._write_soon()
+
+    def _write_soon(self) -> None:
+        if self._writing is None:
+            self._writing = asyncio.ensure_future(self._write_queued())
+
+    async def _write_queued(self) -> None:
+        """One transaction at a time, each with everything queued when it starts."""
+        try:
+            while self._updates or self._audits:
+                updates, audits = self._updates, self._audits
+                self._updates, self._audits = [], []
+                await self.c.store.update_orders_together(updates, audit=audits)
+        except Exception as exc:
+            log.error("cancel-all: writing the answers failed: %r", exc)
+            self._write_error = self._write_error or exc
+        finally:
+            self._writing = None
 
     async def _flush(self) -> None:
-        """Every queued answer in one store transaction."""
-        updates, audits = self._updates, self._audits
-        self._updates, self._audits = [], []
-        if updates or audits:
-            await self.c.store.update_orders_together(updates, audit=audits)
+        """Until every queued write is made; then raise the first write's error, if any."""
+        while self._writing is not None:
+            await asyncio.shield(self._writing)  # a cancelled caller leaves it writing
+        if self._write_error is not None:
+            error, self._write_error = self._write_error, None
+            raise error
 
     def _emit(self, outcome: CancelOutcome) -> None:
         self.outcomes.append(outcome)
