@@ -36,15 +36,20 @@ benchmark's, so they are reported, not changed):
    - 80 ms the batch broadcasts (one 50 ms round trip plus signing).
    Fixed since: one shared `httpx.AsyncClient`; the benchmark's controller is now wired
    as `dydx-tui` wires it (`launch.open_parts`, live feed running), so the targets come
-   from the live feed and the store, not from a REST read; all answers in one
-   transaction; the targets are recorded as cancel_pending while the node is asked for
-   the height (still before anything is sent); every store write is one hop to the
-   database thread with many rows per statement (each SQLite step drops the GIL, and
-   taking it back waits behind the busy devnet and feed threads: a 500-row write took
-   50-150 ms of wall time for 15 ms of CPU). Two quick re-measures (one sample each,
+   from the live feed and the store, not from a REST read; the answers group committed
+   (one transaction at a time with every answer that arrived meanwhile); the targets are
+   recorded as cancel_pending while the node is asked for the height (still before
+   anything is sent); every store write is one hop to the database thread with many
+   rows per statement (each SQLite step drops the GIL, and taking it back waits behind
+   the busy devnet and feed threads: a 500-row write took 50-150 ms of wall time for
+   15 ms of CPU). Two quick re-measures before the group commit (one sample each,
    load average 3.2 and 3.8): 223 and 504 ms, the last acceptance shown after 184 and
    448 ms; 10 orders at 0 ms: 41 and 29 ms (was 154); 100 at 50 ms: 125 and 140 ms (was
    248). Repeated in a script on the same loaded machine: 230-650 ms, following the load.
+   Timeline of 5 runs after the group commit (load average 3.6, ms from the call): the
+   targets read 11-12, recorded 25-37 (inside the height's round trip), first batch
+   answered 139-167, last 213-284, returned 216-291 (before the group commit: the last
+   answer plus 36-60 ms of writing 500 rows).
    What is left is mostly not ours: per-thread CPU of one cancel-all of 500 at 50 ms
    (/proc/self/task, 5 runs): the devnet thread 100-210 ms, the app's loop 40-110 ms
    (feed updates included), the SQLite thread 20-40 ms, the gateway threads 10-30 ms.
