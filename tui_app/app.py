@@ -430,8 +430,20 @@ class DydxApp(App[None]):
         if self._frame_in_flight and loop.time() < self._last_flush + FRAME_WAIT_LIMIT:
             self._schedule_flush()
             return
+        if self._covered():  # the changes keep; look again a little later
+            self._flush_handle = loop.call_later(FRAME_WAIT_LIMIT, self._scheduled_flush)
+            return
         self._last_flush = loop.time()
         self._frame_in_flight = self.flush_changes()
+
+    def _covered(self) -> bool:
+        """A modal screen (cancel-all, order form...) is on top of the main screen.
+
+        Textual then composes the whole main screen again and dims it for every change
+        behind the modal (textual/renderables/background_screen.py: 100-300 ms at
+        160x50 here), so the rows behind wait, and catch up when the modal closes."""
+        table = self._orders_table
+        return table is not None and self.screen is not table.screen
 
     def _frame_painted(self) -> None:
         """The last flush's rows are on screen: what came since may go out."""
@@ -451,7 +463,7 @@ class DydxApp(App[None]):
 
     def tick(self) -> None:
         """Periodic: ages, block countdowns and staleness move with the clock."""
-        if not self._main_mounted:
+        if not self._main_mounted or self._covered():
             return
         self._refresh_status_bar()
         with self.batch_update():  # the rows on screen only: see refresh_clock

@@ -360,7 +360,9 @@ class CancelAllScreen(ModalScreen[CancelAllReport | None]):
         done, total = self._progress
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=total or None, progress=done)
-        self._set_status(f"Cancelling... {done}/{total}")
+        # Same one line: no layout (a layout of a modal screen composes the whole dimmed
+        # main screen behind it again, 100+ ms).
+        self.query_one("#status", Static).update(f"Cancelling... {done}/{total}", layout=False)
 
     def on_cancel_all_screen_finished(self, message: Finished) -> None:
         report, error = message.report, message.error

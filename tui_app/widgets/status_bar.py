@@ -98,8 +98,13 @@ class StatusBar(Static):
 
     def __init__(self) -> None:
         super().__init__("", id="status-bar", markup=False)
+        self._shown: Text | None = None
 
     def show(self, view: StatusView) -> None:
-        self.update(view.text)
+        # One line, the screen's width: a new text never changes the layout, and an
+        # unchanged one (most ticks) need not be drawn again.
+        if view.text != self._shown:
+            self._shown = view.text
+            self.update(view.text, layout=False)
         for name in STATE_CLASSES:
             self.set_class(name == view.css_class, name)
