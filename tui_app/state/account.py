@@ -453,7 +453,12 @@ class AccountState:
             tracked = TrackedOrder(update, seen=True)
             self._orders[update.id] = tracked
         else:
-            tracked.data = merged(tracked.data, update)
+            stored = tracked.data
+            # merged()'s usual case, without the call: a full update replaces the stored one.
+            if update.__pydantic_fields_set__ >= stored.__pydantic_fields_set__:
+                tracked.data = update
+            else:
+                tracked.data = merged(stored, update)
             tracked.seen = True
         status = update.status
         if status is not None and status not in KNOWN_ORDER_STATUSES:  # status_known, inline

@@ -120,38 +120,46 @@ def short_term_expired(order: IndexerOrder, height: int | None) -> bool:
     )
 
 
+# The members as plain globals for derive_status, which runs on every order update:
+# reading OrderStatus.X goes through the enum's metaclass, about 5x slower than a global.
+_PENDING = OrderStatus.PENDING
+_OPEN = OrderStatus.OPEN
+_PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
+_UNTRIGGERED = OrderStatus.UNTRIGGERED
+_BEST_EFFORT_CANCELED = OrderStatus.BEST_EFFORT_CANCELED
+_FILLED = OrderStatus.FILLED
+_CANCELED = OrderStatus.CANCELED
+_EXPIRED = OrderStatus.EXPIRED
+_REJECTED = OrderStatus.REJECTED
+_UNKNOWN = OrderStatus.UNKNOWN
+
+
 def derive_status(tracked: TrackedOrder, height: int | None) -> OrderStatus:
     """The app's status from what the indexer said and the current block height."""
     order = tracked.data
     if not tracked.seen:
         if tracked.reject_reason is not None:
-            return OrderStatus.REJECTED
-        return OrderStatus.EXPIRED if short_term_expired(order, height) else OrderStatus.PENDING
+            return _REJECTED
+        return _EXPIRED if short_term_expired(order, height) else _PENDING
     raw = order.status
     if raw == "OPEN" or raw == "BEST_EFFORT_OPENED":
-        if short_term_expired(order, height):
-            return OrderStatus.EXPIRED
+        if order.good_til_block is not None and short_term_expired(order, height):
+            return _EXPIRED
         filled = order.total_filled
         size = order.size
         if filled and size is not None and filled < size:
-            return OrderStatus.PARTIALLY_FILLED
-        return OrderStatus.OPEN
+            return _PARTIALLY_FILLED
+        return _OPEN
     if raw == "FILLED":
-        return OrderStatus.FILLED
+        return _FILLED
     if raw == "CANCELED":
-        return (
-            OrderStatus.EXPIRED if order.removal_reason in EXPIRY_REASONS else OrderStatus.CANCELED
-        )
+        return _EXPIRED if order.removal_reason in EXPIRY_REASONS else _CANCELED
     if raw == "BEST_EFFORT_CANCELED":
         # Final once its good-til-block has passed: no block can fill it any more.
-        return (
-            OrderStatus.CANCELED
-            if short_term_expired(order, height)
-            else OrderStatus.BEST_EFFORT_CANCELED
-        )
+        return _CANCELED if short_term_expired(order, height) else _BEST_EFFORT_CANCELED
     if raw == "UNTRIGGERED":
-        return OrderStatus.UNTRIGGERED
-    return OrderStatus.UNKNOWN
+        return _UNTRIGGERED
+    return _UNKNOWN
 
 
 def pending_order(
