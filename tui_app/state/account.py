@@ -5,6 +5,10 @@ Pure and synchronous: `apply()` takes a parsed message and returns what changed;
 here waits, reads a clock or does I/O, so every behaviour can be tested by feeding
 messages. Applying one order update is the feed's hot path (tens of thousands per second),
 so it is a dict lookup, a merge and a status check, with no scans.
+
+On that path the code reads a model's fields from its `__dict__`: pydantic models define
+`__getattr__`, which sends every `model.field` read down CPython's slow generic path
+(about 0.1 us each here, some twenty per update), while a dict lookup is nearly free.
 """
 
 from __future__ import annotations
@@ -331,7 +335,7 @@ class AccountState:
             if type(message) is MessageRejected:
                 self._on_rejected(message)
             elif self.message_ids.take_next(
-                message.connection_id, message.message_id, message.type
+                (fields := message.__dict__)["connection_id"], fields["message_id"], fields["type"]
             ):
                 self._handlers.get(type(message), self._ignore)(message)
             elif self.message_ids.is_stale(message.connection_id, message.message_id, message.type):
@@ -416,10 +420,12 @@ class AccountState:
         self._changes[BalanceChanged()] = None
 
     def _on_subaccount_data(self, message: SubaccountsChannelData) -> None:
-        if message.id is not None and message.id != self.channel_id:
+        fields = message.__dict__  # see the module's docstring
+        channel_id = fields["id"]
+        if channel_id is not None and channel_id != self.channel_id:
             self.ignored_messages += 1
             return
-        self._apply_subaccount_update(message.contents)
+        self._apply_subaccount_update(fields["contents"])
 
     def _on_subaccount_batch(self, message: SubaccountsBatchData) -> None:
         if message.id is not None and message.id != self.channel_id:
@@ -429,29 +435,32 @@ class AccountState:
             self._apply_subaccount_update(contents)
 
     def _apply_subaccount_update(self, contents: SubaccountUpdate) -> None:
-        height = contents.block_height
+        fields = contents.__dict__  # see the module's docstring
+        height = fields["block_height"]
         # Most updates are of the current block: skip the call then (the feed's hot path).
         if height is not None and (self.block_height is None or height > self.block_height):
             self._raise_height(height)
-        for order in contents.orders:
+        for order in fields["orders"]:
             self._apply_order(order)
-        for fill in contents.fills:
+        for fill in fields["fills"]:
             self._apply_fill(fill)
-        for position in contents.perpetual_positions:
+        for position in fields["perpetual_positions"]:
             self._apply_position(position)
-        for asset in contents.asset_positions:
+        for asset in fields["asset_positions"]:
             self._apply_asset(asset)
 
     def _apply_order(self, update: IndexerOrder) -> None:
-        tracked = self._orders.get(update.id)
+        fields = update.__dict__  # see the module's docstring
+        order_id = fields["id"]
+        tracked = self._orders.get(order_id)
         if tracked is None:
             if update.is_partial:
                 # Fields we would need are missing: our picture of this account is
                 # incomplete (or the indexer's), so rebuild it from a snapshot.
-                self.request_resync(f"partial update for unknown order {update.id[:40]}")
+                self.request_resync(f"partial update for unknown order {order_id[:40]}")
                 return
             tracked = TrackedOrder(update, seen=True)
-            self._orders[update.id] = tracked
+            self._orders[order_id] = tracked
         else:
             stored = tracked.data
             # merged()'s usual case, without the call: a full update replaces the stored one.
@@ -460,26 +469,26 @@ class AccountState:
             else:
                 tracked.data = merged(stored, update)
             tracked.seen = True
-        status = update.status
+        status = fields["status"]
         if status is not None and status not in KNOWN_ORDER_STATUSES:  # status_known, inline
             self.unknown_statuses += 1
-            logger.warning("order %s has unknown status %r", update.id[:40], status[:40])
+            logger.warning("order %s has unknown status %r", order_id[:40], status[:40])
         self._store(tracked)
 
     def _store(self, tracked: TrackedOrder) -> None:
         """Re-derive the status, queue a short-term expiry check, record the change."""
-        order = tracked.data
-        order_id = order.id
+        order = tracked.data.__dict__  # see the module's docstring
+        order_id = order["id"]
         self._orders[order_id] = tracked
         status = tracked.status = derive_status(tracked, self.block_height)
         if status.is_final:
             self._finish(order_id)
         else:
-            gtb = order.good_til_block
+            gtb = order["good_til_block"]
             if (
                 gtb is not None
                 and gtb != tracked.expiry_scheduled
-                and order.order_flags in (SHORT_TERM_FLAGS, None)
+                and order["order_flags"] in (SHORT_TERM_FLAGS, None)
             ):
                 tracked.expiry_scheduled = gtb
                 heapq.heappush(self._expiries, (gtb, order_id))

@@ -137,23 +137,26 @@ _UNKNOWN = OrderStatus.UNKNOWN
 def derive_status(tracked: TrackedOrder, height: int | None) -> OrderStatus:
     """The app's status from what the indexer said and the current block height."""
     order = tracked.data
+    # Fields from __dict__: a pydantic model's `order.field` takes CPython's slow
+    # attribute path (it defines __getattr__), and this runs for every order update.
+    fields = order.__dict__
     if not tracked.seen:
         if tracked.reject_reason is not None:
             return _REJECTED
         return _EXPIRED if short_term_expired(order, height) else _PENDING
-    raw = order.status
+    raw = fields["status"]
     if raw == "OPEN" or raw == "BEST_EFFORT_OPENED":
-        if order.good_til_block is not None and short_term_expired(order, height):
+        if fields["good_til_block"] is not None and short_term_expired(order, height):
             return _EXPIRED
-        filled = order.total_filled
-        size = order.size
+        filled = fields["total_filled"]
+        size = fields["size"]
         if filled and size is not None and filled < size:
             return _PARTIALLY_FILLED
         return _OPEN
     if raw == "FILLED":
         return _FILLED
     if raw == "CANCELED":
-        return _EXPIRED if order.removal_reason in EXPIRY_REASONS else _CANCELED
+        return _EXPIRED if fields["removal_reason"] in EXPIRY_REASONS else _CANCELED
     if raw == "BEST_EFFORT_CANCELED":
         # Final once its good-til-block has passed: no block can fill it any more.
         return _CANCELED if short_term_expired(order, height) else _BEST_EFFORT_CANCELED
