@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -23,6 +24,9 @@ from tui_app.feed.backoff import Backoff
 from tui_app.feed.status import WsState
 
 log = logging.getLogger(__name__)
+
+# Longest run of message handling before the session lets the UI (same loop) draw a frame.
+YIELD_AFTER_SECONDS = 0.005
 
 Send = Callable[[dict], Awaitable[None]]
 
@@ -106,6 +110,7 @@ class WebSocketSession:
 
     async def _read(self, ws: ClientConnection, handler: SessionHandler) -> None:
         silence = self.settings.silence_timeout
+        busy = 0.0  # seconds spent handling messages since this task last let others run
         while True:
             # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation that
             # lands as a message arrives, and the session then never stops.
@@ -113,7 +118,14 @@ class WebSocketSession:
                 raw = await ws.recv()
             if isinstance(raw, bytes):
                 raw = raw.decode("utf-8", errors="replace")
+            started = time.perf_counter()
             handler.on_message(raw)
+            busy += time.perf_counter() - started
+            # recv() returns buffered frames without suspending, so a burst would be
+            # handled back to back and hold the UI's loop for its whole length.
+            if busy >= YIELD_AFTER_SECONDS:
+                busy = 0.0
+                await asyncio.sleep(0)
 
     @property
     def latency(self) -> float | None:
