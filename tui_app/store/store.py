@@ -34,6 +34,7 @@ from typing import Any, Self, TypeVar
 
 import aiosqlite
 
+from tui_app.store.checkpoint import FALLBACK_PAGES, Checkpointer
 from tui_app.store.errors import (
     ClientIdsExhausted,
     CorruptDatabase,
@@ -111,6 +112,7 @@ class OrderStore:
         self._lock = asyncio.Lock()
         # Point lookups without a hop to the database thread (see the module docstring).
         self._reader: sqlite3.Connection | None = None
+        self._checkpointer: Checkpointer | None = None
 
     # ----- lifecycle ---------------------------------------------------------------------
 
@@ -130,14 +132,16 @@ class OrderStore:
         else:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         conn = await aiosqlite.connect(path, isolation_level=None)
+        store = cls(conn, path)
         try:
             _restrict_permissions(path)
             await _configure(conn, path)
-            store = cls(conn, path)
             await store._migrate(migrations)
             store._reader = _open_reader(path)
+            store._checkpointer = Checkpointer(path)
+            store._checkpointer.start()
         except BaseException:
-            await conn.close()
+            await store.close()
             raise
         return store
 
@@ -146,6 +150,9 @@ class OrderStore:
         reader, self._reader = self._reader, None
         if reader is not None:
             reader.close()
+        checkpointer, self._checkpointer = self._checkpointer, None
+        if checkpointer is not None:
+            await asyncio.to_thread(checkpointer.stop)  # a checkpoint may be under way
         if conn is not None:
             async with self._lock:
                 await conn.close()
@@ -580,6 +587,8 @@ async def _configure(conn: aiosqlite.Connection, path: Path) -> None:
     if str(mode).lower() != "wal":
         log.warning("order store %s: journal mode is %s, not wal", path, mode)
     await conn.execute("PRAGMA synchronous = FULL")
+    # Checkpoints run in the background (checkpoint.py); this only if they fall behind.
+    await conn.execute_fetchall(f"PRAGMA wal_autocheckpoint = {FALLBACK_PAGES}")
     await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     await conn.execute("PRAGMA foreign_keys = ON")
 
