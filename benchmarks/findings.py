@@ -100,8 +100,15 @@ benchmark's, so they are reported, not changed):
    19.6 ms; two fsyncs median 7.1, p99 11.8 ms; lookups median 0.062, p99 0.192 ms).
    Lookup p99 on this shared machine follows the other processes: the same quick run
    gave 0.1 to 4.2 ms at different moments (a process descheduled for a few ms shows up
-   in 1% of 500 samples), with or without devnets running. Two durable commits cannot
-   have a p99 under 2 ms on this disk: the target is missed by the disk, and
+   in 1% of 500 samples), with or without devnets running. The insert+update tail had
+   one cause of ours: SQLite's automatic checkpoint runs inside the commit that takes
+   the WAL past 1000 pages. Checkpoints now run on a thread of their own
+   (tui_app/store/checkpoint.py, PASSIVE every 0.5 s; the automatic one only at 10,000
+   pages). 300 insert+update on 20,000 rows, quiet disk: without any checkpoint p99
+   1.41 ms, with the automatic one 2.26-2.59 ms; slow disk, alternating runs: p99
+   14.7-16.1 ms (max 16-20) with the thread, 16.1-24.0 ms (max 20-28) without, where
+   two bare fsyncs had a p99 of 10.9-11.8 ms. Two durable commits cannot have a p99
+   under 2 ms on this disk when it is busy: the target is missed by the disk, and
    synchronous=FULL stays (an order journal must survive power loss; NORMAL could lose
    the last commits).
 5. *update latency: the TUI shows an update 230-450 ms (p50) after the devnet emits it
