@@ -203,7 +203,7 @@ async def bench_cancel_all(ctx: Context) -> list[Row]:
             ctx.log(f"cancel-all {count} {kind} @{latency} ms: ours {ours} (last acceptance "
                     f"shown {answered}), loop {base}")  # fmt: skip
             notes = [f"last acceptance shown (on_progress) after {fmt(median(answered))} ms "
-                     "median; then the answers are written (one fsync'd transaction)"]  # fmt: skip
+                     "median; then the last answers are written (group committed)"]  # fmt: skip
             if missed:
                 notes.append(f"{missed} cancels not accepted")
             target, met = "", None
