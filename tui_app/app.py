@@ -531,7 +531,10 @@ class DydxApp(App[None]):
             self.query_one(PositionsTable).refresh_positions(state)
             self.query_one(MarketsTable).refresh_markets(state)
             self.query_one(FillsTable).refresh_fills(state)
-            self.query_one(HistoryView).refresh_history(state, now)
+            if self.active_tab == "history":
+                self.query_one(HistoryView).refresh_history(state, now)
+            else:  # filtering and sorting every order: when the history is next shown
+                self._history_stale = True
             self.query_one(AccountHeader).refresh_balances(state)
             self._refresh_status_bar()
 
@@ -587,10 +590,14 @@ class DydxApp(App[None]):
     def _apply_layout(self) -> None:
         panes = self.query_one("#panes")
         wide = self.size.width >= WIDE_COLUMNS
-        panes.set_class(wide, "-wide")
-        panes.set_class(wide and self.active_tab in TRADE_TABS, "-trade")
-        for tab in TABS:
-            panes.set_class(tab == self.active_tab, f"-show-{tab}")
+        wanted = {"-wide": wide, "-trade": wide and self.active_tab in TRADE_TABS}
+        wanted.update({f"-show-{tab}": tab == self.active_tab for tab in TABS})
+        if all(panes.has_class(name) == on for name, on in wanted.items()):
+            return
+        # One restyle of the panes' subtree for all the changes, not one per class.
+        for name, on in wanted.items():
+            panes.set_class(on, name, update=False)
+        panes.update_node_styles()
 
     def table_in_view(self) -> KeyedTable:
         """The table the trader is looking at: the focused one, else the active tab's."""
