@@ -592,11 +592,11 @@ class DydxApp(App[None]):
         wide = self.size.width >= WIDE_COLUMNS
         wanted = {"-wide": wide, "-trade": wide and self.active_tab in TRADE_TABS}
         wanted.update({f"-show-{tab}": tab == self.active_tab for tab in TABS})
-        if all(panes.has_class(name) == on for name, on in wanted.items()):
+        if all(panes.has_class(name) == present for name, present in wanted.items()):
             return
         # One restyle of the panes' subtree for all the changes, not one per class.
-        for name, on in wanted.items():
-            panes.set_class(on, name, update=False)
+        for name, present in wanted.items():
+            panes.set_class(present, name, update=False)
         panes.update_node_styles()
 
     def table_in_view(self) -> KeyedTable:
