@@ -238,6 +238,8 @@ class WsServer:
         self._server: Server | None = None
         self._flusher: asyncio.Task | None = None
         self._unlisten = None
+        # Changes (with their subscribers at the time) waiting to be sent, see _on_change.
+        self._pending: list[tuple[Change, list[Connection]]] = []
 
     async def start(self, host: str, port: int) -> int:
         self._unlisten = self.store.listen(self._on_change)
@@ -316,8 +318,30 @@ class WsServer:
     def _on_change(self, change: Change) -> None:
         if change.channel in self.faults.indexer.ws_silenced_channels:
             return
-        for connection in list(self._subscribers.get((change.channel, change.id), ())):
-            connection.deliver(change)
+        connections = list(self._subscribers.get((change.channel, change.id), ()))
+        if not connections:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # changed outside the devnet's loop (a unit test): at once
+            self._deliver([(change, connections)])
+            return
+        # Messages are built and encoded once the code that made the change is done: a
+        # validator answers CheckTx without indexer work, so a MsgBatchCancel of 100
+        # orders is answered before its 100 order updates are encoded. Order is kept.
+        if not self._pending:
+            loop.call_soon(self._deliver_pending)
+        self._pending.append((change, connections))
+
+    def _deliver_pending(self) -> None:
+        pending, self._pending = self._pending, []
+        self._deliver(pending)
+
+    @staticmethod
+    def _deliver(pending: list[tuple[Change, list[Connection]]]) -> None:
+        for change, connections in pending:
+            for connection in connections:
+                connection.deliver(change)
 
     async def _flush_loop(self) -> None:
         while True:
