@@ -35,7 +35,12 @@ orders) 0.94x CPU and 1.04x latency; store lookups p99 0.142 ms; start to live d
    meanwhile). Fixed this session: the REST read of open orders is gone (targets from the
    live feed and the store, as `dydx-tui` wires it), store writes are one hop with many
    rows per statement, answers group committed, the devnet caches its UUIDv5 ids.
-   Left: publishing the devnet's indexer events after the CheckTx answer.
+   After this run the devnet's WebSocket messages are built and encoded after the code
+   that made the change returns (tui_app/devnet/indexer/ws.py `_on_change`), so a batch
+   cancel is answered before its 100 updates are encoded: `--only cancel-all` re-run
+   right after (5 runs, idle): 500 at 50 ms median 231 ms, min 203, max 233 (232x the
+   loop); 100 at 50 ms 136 ms. The rest is the devnet's CheckTx itself on the shared GIL
+   and two round trips.
 2. *place on loopback: 1.67x the bare client (8.2 vs 4.9 ms); met at 50 ms (1.04x).* A
    place commits the pending row before sending and the answer after (WAL,
    synchronous=FULL: the order journal must survive power loss). On loopback those two
