@@ -19,6 +19,7 @@ from .order_query import OrderQuery
 from .params import ParamError, Params, error_item, missing_item
 from .parents import PARENT_NUMBER_MESSAGE, parse_parent_number
 from .queries import (
+    FillsQuery,
     aggregate_hourly,
     fill_objects,
     paginate,
@@ -99,19 +100,11 @@ class ParentRoutes:
         """comlink checks market/marketType here but does not filter by them."""
         params = Params(request.query)
         address, parent = self._parent(params)
-        market = request.query.get("market")
-        market_type = params.choice("marketType", ("PERPETUAL", "SPOT"))
-        if (market is None) != (market_type is None):
-            params.errors.append(
-                error_item("market", market, "market and marketType must be provided together")
-            )
-        limit = params.limit()
-        before_height = params.integer("createdBeforeOrAtHeight", 0, 2**63)
-        before = params.timestamp("createdBeforeOrAt")
-        page = params.integer("page", 1, 2**31)
+        query = FillsQuery.read(params, request.query.get("market"))
         params.check()
-        fills = fill_objects(self.store, self._children(address, parent), before_height, before)
-        return web.json_response(paginate("fills", fills, limit, page))
+        children = self._children(address, parent)
+        fills = fill_objects(self.store, children, query.before_height, query.before)
+        return web.json_response(paginate("fills", fills, query.limit, query.page))
 
     async def perpetual_positions(self, request: web.Request) -> web.Response:
         params = Params(request.query)

@@ -6,16 +6,44 @@ response objects newest first; a parent's lists merge its children's in one orde
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from tui_app.devnet.types import SubaccountId
 
+from .params import Params, error_item
 from .render import dec, fill_rest
 
 # The keys of comlink's PnlTicksResponseObject (the store's ticks also keep their ids).
 PNL_KEYS = ("equity", "totalPnl", "netTransfers", "createdAt", "blockHeight", "blockTime")
+
+
+@dataclass(frozen=True, slots=True)
+class FillsQuery:
+    """The filters of `/v4/fills` and its parent variant, read as comlink reads them."""
+
+    market: str | None
+    limit: int
+    before_height: int | None
+    before: datetime | None
+    page: int | None
+
+    @classmethod
+    def read(cls, params: Params, market: str | None) -> FillsQuery:
+        market_type = params.choice("marketType", ("PERPETUAL", "SPOT"))
+        if (market is None) != (market_type is None):
+            params.errors.append(
+                error_item("market", market, "market and marketType must be provided together")
+            )
+        return cls(
+            market=market,
+            limit=params.limit(),
+            before_height=params.integer("createdBeforeOrAtHeight", 0, 2**63),
+            before=params.timestamp("createdBeforeOrAt"),
+            page=params.integer("page", 1, 2**31),
+        )
 
 
 def paginate(key: str, items: list, limit: int, page: int | None) -> dict:

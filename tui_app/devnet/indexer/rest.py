@@ -32,7 +32,14 @@ from .params import (
     parse_iso8601,
 )
 from .parent_rest import ParentRoutes
-from .queries import fill_objects, paginate, pnl_object, pnl_ticks, position_objects
+from .queries import (
+    FillsQuery,
+    fill_objects,
+    paginate,
+    pnl_object,
+    pnl_ticks,
+    position_objects,
+)
 from .ratelimit import RateLimit, RateLimiter
 from .render import iso
 from .store import IndexerStore
@@ -312,20 +319,11 @@ class RestServer:
     async def fills(self, request: web.Request) -> web.Response:
         params = Params(request.query)
         sid = self._subaccount_params(params)
-        market = request.query.get("market")
-        market_type = params.choice("marketType", ("PERPETUAL", "SPOT"))
-        if (market is None) != (market_type is None):
-            params.errors.append(
-                error_item("market", market, "market and marketType must be provided together")
-            )
-        limit = params.limit()
-        before_height = params.integer("createdBeforeOrAtHeight", 0, 2**63)
-        before = params.timestamp("createdBeforeOrAt")
-        page = params.integer("page", 1, 2**31)
+        query = FillsQuery.read(params, request.query.get("market"))
         params.check()
         self._require_subaccount(sid)
-        fills = fill_objects(self.store, [sid], before_height, before, market)
-        return web.json_response(paginate("fills", fills, limit, page))
+        fills = fill_objects(self.store, [sid], query.before_height, query.before, query.market)
+        return web.json_response(paginate("fills", fills, query.limit, query.page))
 
     async def perpetual_positions(self, request: web.Request) -> web.Response:
         params = Params(request.query)
