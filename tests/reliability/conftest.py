@@ -1,4 +1,5 @@
-"""Shared by the reliability tests: the figures of the run (drops survived, crashes
+"""Shared by the reliability tests: a devnet per test module (a module may define its own
+`devnet` with other settings), and the figures of the run (drops survived, crashes
 recovered, messages fuzzed, secret hits), printed at the end and kept in pytest's cache
 (`.pytest_cache/v/reliability/figures`) for the README's Reliability section."""
 
@@ -9,6 +10,8 @@ import threading
 
 import pytest
 
+from tests.controller.conftest import start_devnet
+
 _FIGURES: dict[str, int] = {}
 _LOCK = threading.Lock()
 
@@ -16,6 +19,15 @@ _LOCK = threading.Lock()
 def add_figure(name: str, amount: int) -> None:
     with _LOCK:
         _FIGURES[name] = _FIGURES.get(name, 0) + int(amount)
+
+
+@pytest.fixture(scope="module")
+def devnet():
+    devnet = start_devnet()
+    try:
+        yield devnet
+    finally:
+        devnet.stop_sync()
 
 
 @pytest.fixture

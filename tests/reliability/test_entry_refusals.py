@@ -16,20 +16,10 @@ import pytest
 
 from tests.cli.conftest import Cli
 from tests.config.helpers import MARKER_MNEMONIC
-from tests.controller.conftest import start_devnet
 from tui_app.devnet.accounts import ALICE
 
 pytestmark = pytest.mark.timeout(120)
 PLACE = ("place", "--market", "BTC-USD", "--side", "buy", "--size", "0.001", "--price", "30000")
-
-
-@pytest.fixture(scope="module")
-def devnet():
-    devnet = start_devnet()
-    try:
-        yield devnet
-    finally:
-        devnet.stop_sync()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.controller.conftest import close_harness, make_harness, start_devnet, wait_for
+from tests.controller.conftest import close_harness, make_harness, wait_for
 from tui_app.chain.orders import ORDER_FLAGS_LONG_TERM, OrderKey, OrderSpec, Side, build_order
 from tui_app.controller.errors import ChainRejected
 from tui_app.controller.requests import CancelResult, PlaceRequest
@@ -25,15 +25,6 @@ from tui_app.devnet.accounts import ALICE
 from tui_app.store import AuditOutcome, OrderStatus
 
 pytestmark = pytest.mark.timeout(180)
-
-
-@pytest.fixture(scope="module")
-def devnet():
-    devnet = start_devnet()
-    try:
-        yield devnet
-    finally:
-        devnet.stop_sync()
 
 
 @pytest.fixture(autouse=True)
