@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.controller.conftest import devnet  # noqa: F401 (module-scoped in-process devnet)
+
 READY_TIMEOUT = 30.0
 CLI_TIMEOUT = 60.0
 

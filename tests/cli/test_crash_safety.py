@@ -18,7 +18,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.controller.conftest import close_harness, make_harness, start_devnet
+from tests.controller.conftest import close_harness, make_harness
 from tui_app.controller.requests import PlaceRequest
 from tui_app.devnet.accounts import ALICE
 from tui_app.store import OrderStatus
@@ -27,15 +27,6 @@ from .conftest import Cli
 
 MAY_BE_LIVE = {OrderStatus.PENDING, OrderStatus.ACTIVE, OrderStatus.CANCEL_PENDING,
                OrderStatus.UNKNOWN}  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def devnet():
-    devnet = start_devnet()
-    try:
-        yield devnet
-    finally:
-        devnet.stop_sync()
 
 
 @pytest.fixture

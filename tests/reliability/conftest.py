@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from tests.controller.conftest import start_devnet
+from tests.controller.conftest import devnet  # noqa: F401 (module-scoped fixture)
 
 _FIGURES: dict[str, int] = {}
 _LOCK = threading.Lock()
@@ -19,15 +19,6 @@ _LOCK = threading.Lock()
 def add_figure(name: str, amount: int) -> None:
     with _LOCK:
         _FIGURES[name] = _FIGURES.get(name, 0) + int(amount)
-
-
-@pytest.fixture(scope="module")
-def devnet():
-    devnet = start_devnet()
-    try:
-        yield devnet
-    finally:
-        devnet.stop_sync()
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from tests.cli.test_crash_safety import (
     cancel_everything_from_the_store,
     check_after_crash,
     crash_cli,  # noqa: F401 (fixture)
-    devnet,  # noqa: F401 (fixture)
     place_args,
     seed_orders,
     start_and_wait_for_work,
