@@ -18,8 +18,8 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from benchmarks.devnet_process import DevnetProcess
 from benchmarks.harness import Row, machine_info, markdown_table, text_table
-from tui_app.devnet.node import Devnet
 
 # dydx_v4_client warns about its own LOCAL constant's URL when first imported.
 logging.getLogger("dydx_v4_client.network").setLevel(logging.ERROR)
@@ -58,18 +58,16 @@ class Context:
         self.quick = quick
         self.verbose = verbose
         self.latencies = LATENCIES
-        self._devnets: dict[tuple[int, str], Devnet] = {}
+        self._devnets: dict[tuple[int, str], DevnetProcess] = {}
 
     def iterations(self, full: int) -> int:
         """How many repetitions: `full`, or 1 with --quick."""
         return 1 if self.quick else full
 
-    def devnet(self, latency_ms: int, block_time: str = "1.0") -> Devnet:
-        from benchmarks.devnet_tools import start_devnet
-
+    def devnet(self, latency_ms: int, block_time: str = "1.0") -> DevnetProcess:
         key = (latency_ms, block_time)
         if key not in self._devnets:
-            self._devnets[key] = start_devnet(latency_ms, block_time=block_time)
+            self._devnets[key] = DevnetProcess(latency_ms, block_time=block_time)
         return self._devnets[key]
 
     def stop_devnets(self) -> None:

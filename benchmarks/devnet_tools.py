@@ -1,8 +1,8 @@
 """Devnets for the benchmarks, signed transactions straight into the devnet chain, and a
 pump that makes the devnet's indexer emit order updates at a fixed rate.
 
-Everything binds 127.0.0.1 on port 0. Chain state is touched only through `Devnet.call`
-/ `acall` (on the devnet's loop).
+Everything binds 127.0.0.1 on port 0. The devnet runs in a process of its own
+(benchmarks/devnet_process.py); `start_devnet` builds it there.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from dydx_v4_client.key_pair import KeyPair
 from dydx_v4_client.node.builder import Builder
@@ -24,12 +23,11 @@ from v4_proto.dydxprotocol.clob.order_pb2 import Order, OrderId
 from v4_proto.dydxprotocol.clob.tx_pb2 import OrderBatch
 from v4_proto.dydxprotocol.subaccounts.subaccount_pb2 import SubaccountId
 
+from benchmarks.devnet_process import DevnetProcess, OpenOrder
 from tui_app.devnet.accounts import ALICE, TestAccount
 from tui_app.devnet.indexer.ratelimit import RateLimit
-from tui_app.devnet.indexer.store import SUBACCOUNTS, Change, subaccount_channel_id
-from tui_app.devnet.node import Devnet, DevnetConfig
+from tui_app.devnet.node import Devnet, DevnetConfig  # in the devnet's process
 from tui_app.devnet.params import CHAIN_ID, NATIVE_DENOM
-from tui_app.devnet.types import SubaccountId as DevnetSubaccountId
 from tui_app.ids import order_uuid
 
 BTC_CLOB = 0
@@ -41,7 +39,8 @@ LONG_TERM_SECONDS = 30 * 24 * 3600
 
 
 def start_devnet(latency_ms: int, *, block_time: str = "1.0") -> Devnet:
-    """A quiet devnet (no synthetic traders) with `latency_ms` on every call and message.
+    """A quiet devnet (no synthetic traders) with `latency_ms` on every call and message,
+    built in the devnet's process (devnet_process.serve).
 
     The indexer's per-IP REST limit is lifted: the benchmarks make far more requests than
     one trader does, and a 429 would measure the limiter, not the app."""
@@ -57,12 +56,11 @@ def start_devnet(latency_ms: int, *, block_time: str = "1.0") -> Devnet:
 class Signer:
     """Signs clob transactions of one test account with dydx-v4-client's own Builder."""
 
-    def __init__(self, devnet: Devnet, account: TestAccount = ALICE) -> None:
+    def __init__(self, devnet: DevnetProcess, account: TestAccount = ALICE) -> None:
         self.devnet = devnet
-        chain_account = devnet.call(lambda: devnet.chain.accounts.get(account.address))
+        account_number, sequence = devnet.request("account", account.address)
         self.account = account
-        self.wallet = Wallet(KeyPair.from_mnemonic(account.mnemonic),
-                             chain_account.account_number, chain_account.sequence)  # fmt: skip
+        self.wallet = Wallet(KeyPair.from_mnemonic(account.mnemonic), account_number, sequence)
         self.builder = Builder(CHAIN_ID, NATIVE_DENOM)
         self.subaccount = SubaccountId(owner=account.address, number=0)
 
@@ -96,16 +94,15 @@ class Signer:
         return self.builder.build(self.wallet, msg).SerializeToString()
 
 
-def check_all(devnet: Devnet, txs: list[bytes]) -> list[Any]:
+def check_all(devnet: DevnetProcess, txs: list[bytes]) -> None:
     """CheckTx every tx on the devnet loop (in one call); raises if any was refused."""
-    results = devnet.call(lambda: [devnet.chain.check_tx(tx) for tx in txs], timeout=120)
-    refused = [r for r in results if r.code != 0]
+    results = devnet.request("check_txs", txs)
+    refused = [(code, log) for code, log in results if code != 0]
     if refused:
         raise RuntimeError(f"{len(refused)} of {len(txs)} txs refused, e.g. {refused[0]}")
-    return results
 
 
-def place_long_term(devnet: Devnet, client_ids: list[int], *, price_usd: int = 20_000,
+def place_long_term(devnet: DevnetProcess, client_ids: list[int], *, price_usd: int = 20_000,
                     size_btc: Decimal = Decimal("0.1"), per_call: int = 1000) -> None:
     """Resting long-term BTC-USD buys of alice, the first at `price_usd`, the next ones a
     dollar lower each (far below the oracle). They become OPEN with the next block."""
@@ -118,7 +115,7 @@ def place_long_term(devnet: Devnet, client_ids: list[int], *, price_usd: int = 2
                            for i, cid in enumerate(chunk)])  # fmt: skip
 
 
-def cancel_long_term(devnet: Devnet, client_ids: list[int], per_call: int = 1000) -> None:
+def cancel_long_term(devnet: DevnetProcess, client_ids: list[int], per_call: int = 1000) -> None:
     """Stateful cancels of alice's long-term orders; they take effect with the next block."""
     signer = Signer(devnet)
     gtbt = int(time.time()) + LONG_TERM_SECONDS
@@ -141,35 +138,28 @@ async def wait_for(predicate, what: str, limit: float = 60.0, interval: float = 
         await asyncio.sleep(interval)
 
 
-def alice_open_on_chain(devnet: Devnet) -> list[Any]:
-    return devnet.call(lambda: [o for o in devnet.chain.open_orders()
-                                if o.order_id.subaccount.owner == ALICE.address])  # fmt: skip
+def alice_open_on_chain(devnet: DevnetProcess) -> list[OpenOrder]:
+    return devnet.request("open_orders_of", ALICE.address)
 
 
-def alice_open_on_indexer(devnet: Devnet) -> int:
-    sid = DevnetSubaccountId(ALICE.address, 0)
-
-    def count() -> int:
-        records = devnet._indexer.store.order_records(sid)
-        return sum(1 for r in records if r.status in ("OPEN", "BEST_EFFORT_OPENED", "UNTRIGGERED"))
-
-    return devnet.call(count)
+def alice_open_on_indexer(devnet: DevnetProcess) -> int:
+    return devnet.request("open_on_indexer", ALICE.address)
 
 
-async def clear_alice(devnet: Devnet, limit: float = 30.0) -> None:
+async def clear_alice(devnet: DevnetProcess, limit: float = 30.0) -> None:
     """Cancel whatever alice still has open on the chain (a failed run's leftovers), so the
     next measurement starts from an empty book; waits for the indexer to agree."""
     left = alice_open_on_chain(devnet)
-    short = [o for o in left if o.order_id.order_flags == FLAG_SHORT_TERM]
+    short = [o for o in left if o.order_flags == FLAG_SHORT_TERM]
     if short:
-        height = devnet.call(lambda: devnet.chain.height)
+        height = devnet.request("height")
         gtb = max(max(o.good_til_block for o in short), height + 1)
         signer = Signer(devnet)
-        ids = sorted({o.order_id.client_id for o in short if o.order_id.clob_pair_id == BTC_CLOB})
+        ids = sorted({o.client_id for o in short if o.clob_pair_id == BTC_CLOB})
         for start in range(0, len(ids), 100):
             check_all(devnet, [signer.batch_cancel(ids[start : start + 100], gtb)])
     # Stateful cancels already accepted take effect with the next block.
-    await wait_for(lambda: not any(o.order_id.order_flags != FLAG_SHORT_TERM
+    await wait_for(lambda: not any(o.order_flags != FLAG_SHORT_TERM
                                    for o in alice_open_on_chain(devnet)),
                    "alice's long-term orders to be cancelled (a benchmark leaked them?)",
                    limit)  # fmt: skip
@@ -184,19 +174,18 @@ async def clear_alice(devnet: Devnet, limit: float = 30.0) -> None:
 class UpdatePump:
     """Emits `v4_subaccounts` order updates for alice's resting orders through the devnet
     indexer's own publishing path (so they go out over the real WebSocket server, with its
-    latency), at a fixed rate, from the devnet's loop.
+    latency), at a fixed rate, from the devnet's loop (devnet_process.emit_updates).
 
     Update `seq` (1, 2, ...) goes to order `seq % len(order_ids)`; it carries
     `clientMetadata = seq` (so a receiver knows which emission it is looking at; the
     orders were placed with 0) and a `totalFilled` that differs from the order's previous
     update (so the row on screen changes). `emitted[seq]` is the perf_counter() at which it
-    was handed to the WebSocket server.
+    was handed to the WebSocket server (CLOCK_MONOTONIC: the same clock in both processes).
     """
 
-    devnet: Devnet
+    devnet: DevnetProcess
     order_ids: list[str]  # indexer order ids (uuid) of resting orders of alice
     emitted: dict[int, float] = field(default_factory=dict)
-    _seq: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def size(self) -> int:
         return len(self.order_ids)
@@ -207,34 +196,10 @@ class UpdatePump:
 
     async def run(self, rate: float, seconds: float) -> int:
         """Emit `rate` updates a second for `seconds`; returns how many were emitted."""
-        return await self.devnet.acall(self._emit_for, rate, seconds)
-
-    async def _emit_for(self, rate: float, seconds: float) -> int:  # on the devnet loop
-        store = self.devnet._indexer.store
-        records = [store.orders[oid] for oid in self.order_ids]
-        channel = subaccount_channel_id(records[0].order.order_id.subaccount)
-        loop = asyncio.get_running_loop()
-        total = int(rate * seconds)
-        start = loop.time()
-        sent = 0
-        while sent < total:
-            due = start + sent / rate
-            delay = due - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            # Catch up with the schedule after a late wake-up (keeps the average rate).
-            due_count = max(sent + 1, min(total, int((loop.time() - start) * rate) + 1))
-            while sent < due_count:
-                seq = next(self._seq)
-                record = records[seq % len(records)]
-                body = record.fill_message()
-                body["totalFilled"] = str(Decimal(seq % 999 + 1) / 10_000)
-                body["clientMetadata"] = str(seq)
-                self.emitted[seq] = time.perf_counter()
-                contents = {"orders": [body], "blockHeight": str(store.height)}
-                store._publish(Change(SUBACCOUNTS, channel, contents))
-                sent += 1
-        return sent
+        emitted = await self.devnet.arequest("pump", self.order_ids, self.next_seq, rate,
+                                             seconds, limit=seconds + 180)  # fmt: skip
+        self.emitted.update(emitted)
+        return len(emitted)
 
 
 def order_uuids(client_ids: list[int], flags: int = FLAG_LONG_TERM) -> list[str]:
@@ -248,7 +213,7 @@ _resting_client_ids = itertools.count(1_000_000)
 
 
 @contextlib.asynccontextmanager
-async def resting_orders(devnet: Devnet, count: int, *, size_btc: Decimal = Decimal("0.1"),
+async def resting_orders(devnet: DevnetProcess, count: int, *, size_btc: Decimal = Decimal("0.1"),
                          price_usd: int = 20_000) -> AsyncIterator[list[int]]:  # fmt: skip
     """`count` long-term orders of alice, OPEN on the indexer for the block's duration;
     cancelled (and gone from the indexer) afterwards. Yields their client ids."""

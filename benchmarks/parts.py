@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks.devnet_process import DevnetProcess
 from tui_app.chain.gateway import NodeGateway
 from tui_app.controller.controller import OrderController
 from tui_app.devnet.accounts import ALICE
-from tui_app.devnet.node import Devnet
 from tui_app.store import OrderStore
 
 # dydx_v4_client warns about its own LOCAL constant's URL when imported.
@@ -43,7 +43,7 @@ class ControllerParts:
         await self._stack.aclose()
 
 
-async def open_controller(devnet: Devnet, db: Path, **trading: Any) -> ControllerParts:
+async def open_controller(devnet: DevnetProcess, db: Path, **trading: Any) -> ControllerParts:
     """An OrderController trading as alice, wired exactly as `dydx-tui` wires it
     (`launch.open_parts`: store, node gateway, REST reader, and the live feed's account
     state as `live`), with the feed running and live before it is returned.
@@ -79,7 +79,7 @@ async def _until(predicate: Callable[[], bool], what: str, limit: float = 30.0) 
         await asyncio.sleep(0.02)
 
 
-def local_config(devnet: Devnet, data_dir: Path, *, db_path: Path | None = None,
+def local_config(devnet: DevnetProcess, data_dir: Path, *, db_path: Path | None = None,
                  **trading: Any) -> Any:  # fmt: skip
     """The ResolvedConfig `dydx-tui` would build with DYDX_* pointing at this devnet
     (and these `trading:` settings in its config file)."""
@@ -95,7 +95,7 @@ def local_config(devnet: Devnet, data_dir: Path, *, db_path: Path | None = None,
 
 
 @contextlib.asynccontextmanager
-async def running_app(devnet: Devnet, data_dir: Path, *, size: tuple[int, int] = (160, 50),
+async def running_app(devnet: DevnetProcess, data_dir: Path, *, size: tuple[int, int] = (160, 50),
                       reconcile_at_start: bool = False) -> AsyncIterator[Any]:  # fmt: skip
     """The whole TUI, headless, wired exactly as `dydx-tui` wires it (launch.open_parts:
     real feed, store, gateway and controller), running on this loop. Yields the app."""
@@ -121,7 +121,7 @@ class PlainClient:
     """`NodeClient.connect(network.node)` and a Wallet, used on a thread of its own with
     its own event loop: NodeClient's async methods make blocking gRPC calls."""
 
-    def __init__(self, devnet: Devnet) -> None:
+    def __init__(self, devnet: DevnetProcess) -> None:
         self.devnet = devnet
         self.loop = asyncio.new_event_loop()
         self.node: Any = None

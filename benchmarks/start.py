@@ -26,9 +26,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from benchmarks.devnet_process import DevnetProcess
 from benchmarks.devnet_tools import resting_orders
 from benchmarks.harness import Row
-from tui_app.devnet.node import Devnet
 
 if TYPE_CHECKING:
     from benchmarks.__main__ import Context
@@ -54,7 +54,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def time_to_live_frame(devnet: Devnet, home: Path) -> tuple[float, float]:
+def time_to_live_frame(devnet: DevnetProcess, home: Path) -> tuple[float, float]:
     """Seconds from spawning `dydx-tui` to the marker on its terminal, and the CPU seconds
     the process had used by then."""
     e = devnet.endpoints

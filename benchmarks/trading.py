@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 from v4_proto.dydxprotocol.clob.order_pb2 import Order, OrderId
 from v4_proto.dydxprotocol.subaccounts.subaccount_pb2 import SubaccountId
 
+from benchmarks.devnet_process import DevnetProcess
 from benchmarks.devnet_tools import alice_open_on_chain, clear_alice, wait_for
 from benchmarks.harness import Row, fmt
 from benchmarks.parts import PlainClient, open_controller
@@ -41,7 +42,6 @@ from tui_app.chain.orders import OrderKey
 from tui_app.controller.indexer import OPEN_INDEXER_STATUSES
 from tui_app.controller.requests import CancelResult, PlaceRequest
 from tui_app.devnet.accounts import ALICE
-from tui_app.devnet.node import Devnet
 
 if TYPE_CHECKING:
     from benchmarks.__main__ import Context
@@ -52,7 +52,7 @@ _db_names = itertools.count()
 
 
 @contextlib.contextmanager
-def no_latency(devnet: Devnet) -> Iterator[None]:
+def no_latency(devnet: DevnetProcess) -> Iterator[None]:
     """Set-up at loopback speed; the configured latency again afterwards."""
     devnet.faults.latency_ms = 0
     try:
@@ -62,7 +62,7 @@ def no_latency(devnet: Devnet) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def frozen_blocks(devnet: Devnet) -> Iterator[None]:
+def frozen_blocks(devnet: DevnetProcess) -> Iterator[None]:
     devnet.faults.freeze_blocks = True
     try:
         yield
@@ -88,7 +88,7 @@ async def place_many(controller, count: int, long_term: bool) -> None:
     await asyncio.gather(*(one(i) for i in range(count)))
 
 
-async def orders_ready(ctx: Context, devnet: Devnet, count: int, long_term: bool):
+async def orders_ready(ctx: Context, devnet: DevnetProcess, count: int, long_term: bool):
     """A fresh store with `count` open orders of alice placed through it; blocks frozen
     once the chain holds them. Returns the ControllerParts (caller closes them)."""
     parts = await open_controller(devnet, ctx.workdir / f"orders-{next(_db_names)}.sqlite3")
@@ -113,7 +113,7 @@ def live_open_count(parts) -> int:
                if t.data.status in OPEN_INDEXER_STATUSES)  # fmt: skip
 
 
-async def measure_controller_cancel_all(ctx: Context, devnet: Devnet, count: int,
+async def measure_controller_cancel_all(ctx: Context, devnet: DevnetProcess, count: int,
                                         long_term: bool) -> tuple[float, float, int]:  # fmt: skip
     """ms from the request until cancel_all returns (every cancel accepted and every
     answer written to the store), ms until the last acceptance was reported (on_progress,
@@ -139,7 +139,7 @@ async def measure_controller_cancel_all(ctx: Context, devnet: Devnet, count: int
     return elapsed, answered, missed
 
 
-async def measure_plain_cancel_loop(ctx: Context, devnet: Devnet, count: int,
+async def measure_plain_cancel_loop(ctx: Context, devnet: DevnetProcess, count: int,
                                     long_term: bool) -> tuple[float, int]:  # fmt: skip
     parts = await orders_ready(ctx, devnet, count, long_term)
     try:
@@ -219,7 +219,7 @@ async def bench_cancel_all(ctx: Context) -> list[Row]:
 # ----- place ---------------------------------------------------------------------------------
 
 
-async def measure_controller_place(ctx: Context, devnet: Devnet, count: int) -> list[float]:
+async def measure_controller_place(ctx: Context, devnet: DevnetProcess, count: int) -> list[float]:
     parts = await open_controller(devnet, ctx.workdir / f"place-{next(_db_names)}.sqlite3")
     times = []
     try:
@@ -235,7 +235,7 @@ async def measure_controller_place(ctx: Context, devnet: Devnet, count: int) -> 
     return times
 
 
-async def measure_plain_place(devnet: Devnet, count: int) -> list[float]:
+async def measure_plain_place(devnet: DevnetProcess, count: int) -> list[float]:
     client = PlainClient(devnet)
     first_id = random.randrange(1 << 30, 1 << 31)  # far from the store's client ids
 

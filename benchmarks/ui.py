@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import websockets
 
+from benchmarks.devnet_process import DevnetProcess
 from benchmarks.devnet_tools import (
     UpdatePump,
     clear_alice,
@@ -33,7 +34,6 @@ from benchmarks.harness import LoopLagProbe, Row
 from benchmarks.parts import running_app
 from benchmarks.trading import no_latency
 from tui_app.devnet.accounts import ALICE
-from tui_app.devnet.node import Devnet
 
 if TYPE_CHECKING:
     from benchmarks.__main__ import Context
@@ -150,7 +150,7 @@ async def pump_into_tui(app: Any, pump: UpdatePump, rate: float, seconds: float,
             "worst_lag_ms": probe.worst_ms if probe else None}  # fmt: skip
 
 
-async def pump_into_websocket(devnet: Devnet, pump: UpdatePump, rate: float,
+async def pump_into_websocket(devnet: DevnetProcess, pump: UpdatePump, rate: float,
                               seconds: float) -> tuple[list[float], int]:  # fmt: skip
     """The baseline: a bare WebSocket client, subscribed to the same channel."""
     start_seq = pump.next_seq
@@ -235,7 +235,7 @@ STALL_TARGET_MS = 50
 CANCEL_ALL_ORDERS = 500
 
 
-async def cancel_all_in_tui(ctx: Context, devnet: Devnet, app: Any,
+async def cancel_all_in_tui(ctx: Context, devnet: DevnetProcess, app: Any,
                             probe: LoopLagProbe) -> tuple[float, float]:  # fmt: skip
     """Place 500 short-term orders through the app's controller, then C, y: the worst
     loop stall from the key press until every row shows its cancel, and that time."""
