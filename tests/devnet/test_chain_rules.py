@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from dydx_v4_client.node.message import place_order
 from v4_proto.dydxprotocol.clob.order_pb2 import Order as OrderProto
 
@@ -267,3 +269,29 @@ def _default_fee():
     from dydx_v4_client.node.builder import DEFAULT_FEE
 
     return DEFAULT_FEE
+
+
+# --- when listeners hear of a CheckTx's events ------------------------------------------------
+
+
+async def test_checktx_events_reach_listeners_after_the_answer_and_before_the_block(
+    h: ChainHarness,
+) -> None:
+    """On a running loop (as in the devnet) the indexer hears of a CheckTx's off-chain
+    updates right after the answer, as a node's indexer does; never after the next block's
+    events, whatever the timing."""
+    gtb = h.next_height + 5
+    assert place_st(h, 1, gtb=gtb).code == 0
+    assert h.events_of(OrderPlaced) == []  # not during CheckTx
+    await asyncio.sleep(0)
+    assert [e.order.order_id.client_id for e in h.events_of(OrderPlaced)] == [1]
+
+    heard = len(h.events)
+    assert place_st(h, 2, gtb=gtb).code == 0
+    assert h.send(h.alice.batch_cancel({0: [1, 2]}, gtb=gtb)).code == 0
+    h.block()  # before the loop turns: the queued events go first, in order
+    kinds = [type(e).__name__ for e in h.events[heard:]]
+    orders = [k for k in kinds if k.startswith("Order")]
+    assert orders == ["OrderPlaced", "OrderRemoved", "OrderRemoved"]
+    assert kinds.index("OrderRemoved") < kinds.index("OraclePriceChanged")  # the block's
+    assert kinds[-1] == "BlockCommitted"

@@ -12,6 +12,7 @@ prices and lets the synthetic traders act.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import random
@@ -91,6 +92,9 @@ class Chain:
         self._block_hashes: dict[int, bytes] = {self.height: _hash_block(self.height, b"")}
         self._event_index = 0
         self._listeners: list[Callable[[ChainEvent], None]] = []
+        # Events of the CheckTx running now; the listeners get them after its answer.
+        self._checktx_events: list[ChainEvent] | None = None
+        self._undelivered: list[list[ChainEvent]] = []
         self._at_commit: list[Callable[[int, datetime], list[ChainEvent]]] = []
         self._pending_stateful: list[PendingStatefulTx] = []
         self._stored: dict[str, StoredTx] = {}
@@ -164,6 +168,18 @@ class Chain:
         return lambda: self._listeners.remove(listener)
 
     def emit_now(self, event: ChainEvent) -> None:
+        """Hand `event` to the listeners (the indexer, block times). During a CheckTx it is
+        queued and delivered right after the answer, in order (`_deliver_checktx_events`):
+        a node answers CheckTx before its off-chain updates reach the indexer, and a batch
+        of cancels must not wait for the indexer's work on the previous batch."""
+        if self._checktx_events is not None:
+            self._checktx_events.append(event)
+            return
+        if self._undelivered:  # keep the order: a CheckTx's events go first
+            self.deliver_pending_events()
+        self._deliver(event)
+
+    def _deliver(self, event: ChainEvent) -> None:
         for listener in list(self._listeners):
             try:
                 listener(event)
@@ -182,6 +198,37 @@ class Chain:
 
     def check_tx(self, tx_bytes: bytes) -> TxResult:
         """What BroadcastTx in SYNC mode answers; never raises for bad input."""
+        self._checktx_events = events = []
+        try:
+            return self._check_tx(tx_bytes)
+        finally:
+            self._checktx_events = None
+            if events:
+                self._deliver_checktx_events(events)
+
+    def _deliver_checktx_events(self, events: list[ChainEvent]) -> None:
+        """On the next turn of the loop (after the answer is on its way), or at once when
+        no loop runs (a test driving the chain by hand)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None:
+            for event in events:
+                self._deliver(event)
+            return
+        self._undelivered.append(events)
+        if len(self._undelivered) == 1:
+            loop.call_soon(self.deliver_pending_events)
+
+    def deliver_pending_events(self) -> None:
+        """Hand every queued CheckTx event to the listeners now (also before a block's
+        events, so that they keep their order)."""
+        while self._undelivered:
+            for event in self._undelivered.pop(0):
+                self._deliver(event)
+
+    def _check_tx(self, tx_bytes: bytes) -> TxResult:
         txhash = ante.tx_hash(tx_bytes)
         gas_wanted = 0
         try:

@@ -6,8 +6,9 @@ Units are the chain's: sizes in base quantums, prices in subticks, USDC in quote
 
 from __future__ import annotations
 
+import copy
 import enum
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from tui_app.devnet.params import FLAG_SHORT_TERM
@@ -115,8 +116,9 @@ class Order:
         return self.time_in_force in (TimeInForce.IOC, TimeInForce.FILL_OR_KILL)
 
     def snapshot(self) -> Order:
-        """A copy that later matching cannot change (for events)."""
-        return replace(self)
+        """A copy that later matching cannot change (for events). A shallow copy, as
+        dataclasses.replace makes, without re-running __init__ (a cancel takes two)."""
+        return copy.copy(self)
 
 
 @dataclass(frozen=True)
