@@ -5,6 +5,7 @@ benchmarks/, never in tests)."""
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 from pathlib import Path
 
 from benchmarks.__main__ import GROUPS, Context, write_results
@@ -39,3 +40,27 @@ async def test_loop_lag_probe_records() -> None:
     await asyncio.sleep(0.03)
     await probe.stop()
     assert probe.lags and probe.worst_ms >= 0
+
+
+def test_devnet_process_answers_and_stops() -> None:
+    """The benchmarks' devnet in its own process: it answers named operations, takes a
+    signed tx from this process, reports a failed operation, and is gone after stop."""
+    import pytest
+
+    from benchmarks.devnet_process import DevnetProcess
+    from benchmarks.devnet_tools import FLAG_SHORT_TERM, Signer, alice_open_on_chain, check_all
+
+    devnet = DevnetProcess(0)
+    try:
+        assert devnet.endpoints.grpc.startswith("127.0.0.1:")
+        devnet.faults.freeze_blocks = True
+        assert devnet.faults.freeze_blocks is True
+        height = devnet.request("height")
+        check_all(devnet, [Signer(devnet).place_buy(7, 20_000, Decimal("0.001"),
+                                                    flags=FLAG_SHORT_TERM, gtb=height + 5)])  # fmt: skip
+        assert [o.client_id for o in alice_open_on_chain(devnet)] == [7]
+        with pytest.raises(RuntimeError, match="no_such_operation"):
+            devnet.request("no_such_operation")
+    finally:
+        devnet.stop_sync()
+    assert devnet._process.returncode is not None
