@@ -56,8 +56,9 @@ def test_devnet_process_answers_and_stops() -> None:
         devnet.faults.freeze_blocks = True
         assert devnet.faults.freeze_blocks is True
         height = devnet.request("height")
-        check_all(devnet, [Signer(devnet).place_buy(7, 20_000, Decimal("0.001"),
-                                                    flags=FLAG_SHORT_TERM, gtb=height + 5)])  # fmt: skip
+        tx = Signer(devnet).place_buy(7, 20_000, Decimal("0.001"), flags=FLAG_SHORT_TERM,
+                                      gtb=height + 5)  # fmt: skip
+        check_all(devnet, [tx])
         assert [o.client_id for o in alice_open_on_chain(devnet)] == [7]
         with pytest.raises(RuntimeError, match="no_such_operation"):
             devnet.request("no_such_operation")
