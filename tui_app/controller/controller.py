@@ -278,11 +278,14 @@ class OrderController:
         meaning = answers.classify_place(result)
         if meaning in (Meaning.ACCEPTED, Meaning.ALREADY_DONE):
             outcome = AuditOutcome.ACCEPTED if result.ok else AuditOutcome.ALREADY_DONE
-            await self._set_status(
+            # Written behind: the caller does not wait for this commit. Every later store
+            # call sees it; a crash before it commits leaves the row pending (with all it
+            # takes to cancel the order), and reconciliation makes it active.
+            self.store.write_behind(self._set_status(
                 order_id, OrderStatus.ACTIVE, expect=(OrderStatus.PENDING,), tx_hash=result.txhash,
                 audit=AuditEntry(order_id, AuditAction.PLACE, outcome, code=result.code,
                                  detail=answers.describe(result), tx_hash=result.txhash),
-            )  # fmt: skip
+            ))  # fmt: skip
             return PlaceOutcome(order_id, OrderStatus.ACTIVE.value, result.txhash, "accepted")
         await self._set_status(
             order_id, OrderStatus.REJECTED, expect=(OrderStatus.PENDING,), tx_hash=result.txhash,

@@ -15,17 +15,23 @@ the loop is busy (a feed burst during cancel-all). So a write is one function ru
 database thread, BEGIN to COMMIT in one hop; point lookups read a second connection
 on the caller's thread when no write of ours is in flight (WAL: a reader never waits for
 a writer, and sees every commit, also another process's).
+
+Write-behind (`write_behind`): a write whose commit nobody needs to wait for (the
+answer of an accepted place: a crash before it commits leaves the row pending, which
+reconciliation settles from the indexer) runs in the background; every store call made
+after it waits for it, so no caller ever sees the store without it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -91,6 +97,11 @@ _INSERT_AUDIT = "INSERT INTO order_audit (at, order_id, action, outcome, code, d
 _ROWS_PER_STATEMENT = 100
 _IDS_PER_STATEMENT = 500
 
+# True inside a write-behind task: its own store calls must not wait for write-behinds.
+_IN_WRITE_BEHIND: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "_IN_WRITE_BEHIND", default=False
+)
+
 
 class _Unset:
     def __repr__(self) -> str:
@@ -113,6 +124,7 @@ class OrderStore:
         # Point lookups without a hop to the database thread (see the module docstring).
         self._reader: sqlite3.Connection | None = None
         self._checkpointer: Checkpointer | None = None
+        self._behind: set[asyncio.Task[Any]] = set()  # write-behinds not done yet
 
     # ----- lifecycle ---------------------------------------------------------------------
 
@@ -146,6 +158,7 @@ class OrderStore:
         return store
 
     async def close(self) -> None:
+        await self._settle_writes_behind()  # they were promised to be written
         conn, self._conn = self._conn, None
         reader, self._reader = self._reader, None
         if reader is not None:
@@ -382,7 +395,7 @@ class OrderStore:
         """One row by a unique key: read here when no write of ours is in flight (so the
         answer is as current as under the lock), else after it, on the database thread."""
         reader = self._reader
-        if reader is not None and not self._lock.locked():
+        if reader is not None and not self._lock.locked() and not self._behind:
             try:
                 cursor = reader.execute(sql, params)
                 try:
@@ -469,8 +482,34 @@ class OrderStore:
 
     @contextlib.asynccontextmanager
     async def _locked(self) -> AsyncIterator[aiosqlite.Connection]:
+        if self._behind and not _IN_WRITE_BEHIND.get():
+            await self._settle_writes_behind()
         async with self._lock:
             yield self._require()
+
+    def write_behind(self, writes: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """Run `writes` (a coroutine making store calls) without the caller waiting for
+        their commit. Every store call made after this one waits until it is done, so
+        the order of calls is the order of effects. A failure is logged (and stays in
+        the returned task); `close()` waits for it."""
+
+        async def run() -> T:
+            _IN_WRITE_BEHIND.set(True)  # in this task's copy of the context only
+            return await writes
+
+        task = asyncio.ensure_future(run())
+        self._behind.add(task)
+        task.add_done_callback(self._write_behind_done)
+        return task
+
+    def _write_behind_done(self, task: asyncio.Task[Any]) -> None:
+        self._behind.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("order store %s: a write-behind failed: %r", self.path, task.exception())
+
+    async def _settle_writes_behind(self) -> None:
+        while self._behind:
+            await asyncio.wait(list(self._behind))
 
     async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """`work(db)` in one transaction, BEGIN to COMMIT on the database thread in one
@@ -483,8 +522,7 @@ class OrderStore:
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """A transaction of several awaited statements (migrations, whose `apply` is async)."""
-        async with self._lock:
-            conn = self._require()
+        async with self._locked() as conn:
             # IMMEDIATE takes the write lock now, so a second process waits (busy_timeout)
             # at BEGIN instead of failing halfway through.
             await conn.execute("BEGIN IMMEDIATE")
