@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -98,20 +99,35 @@ def local_config(devnet: DevnetProcess, data_dir: Path, *, db_path: Path | None 
 async def running_app(devnet: DevnetProcess, data_dir: Path, *, size: tuple[int, int] = (160, 50),
                       reconcile_at_start: bool = False) -> AsyncIterator[Any]:  # fmt: skip
     """The whole TUI, headless, wired exactly as `dydx-tui` wires it (launch.open_parts:
-    real feed, store, gateway and controller), running on this loop. Yields the app."""
+    real feed, store, gateway and controller), running on this loop. Yields the app.
+
+    The garbage collector too is handled as `dydx-tui` handles it: paused while the app
+    starts (tui_app.cli.main), then what start-up made is frozen and collection resumes
+    once the first rows are drawn (launch._note_first_rows). Without that, a full
+    collection walks this whole process's heap (~0.2 s here) now and then."""
     from tui_app.app import AppParts, build_app
-    from tui_app.launch import open_parts
+    from tui_app.launch import _note_first_rows, open_parts
 
     config = local_config(devnet, data_dir)
-    async with open_parts(config, data_dir / "orders-local.sqlite3") as parts:
-        app = build_app(AppParts(
-            config=config, state=parts.state, feed=parts.feed, controller=parts.controller,
-            store_path=parts.store_path, trading_off_reason=parts.trading_off_reason,
-            reconcile_at_start=reconcile_at_start,
-        ))  # fmt: skip
-        async with app.run_test(size=size) as pilot:
-            app.pilot = pilot  # for benchmarks that press keys
-            yield app
+    gc.disable()
+    try:
+        async with open_parts(config, data_dir / "orders-local.sqlite3") as parts:
+            app = build_app(AppParts(
+                config=config, state=parts.state, feed=parts.feed, controller=parts.controller,
+                store_path=parts.store_path, trading_off_reason=parts.trading_off_reason,
+                reconcile_at_start=reconcile_at_start,
+            ))  # fmt: skip
+            first_rows = asyncio.get_running_loop().create_future()
+            watch = asyncio.create_task(_note_first_rows(app, parts.feed, first_rows))
+            try:
+                async with app.run_test(size=size) as pilot:
+                    app.pilot = pilot  # for benchmarks that press keys
+                    yield app
+            finally:
+                watch.cancel()
+    finally:
+        gc.unfreeze()  # the next benchmark starts from an ordinary heap
+        gc.enable()
 
 
 # ----- the baseline: dydx-v4-client's NodeClient, as its README uses it ----------------------
