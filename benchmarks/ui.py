@@ -67,6 +67,8 @@ class RowWatcher:
         self.start_seq = start_seq
         self.updated: dict[int, float] = {}
         self.painted: dict[int, float] = {}
+        self._unpainted: list[int] = []
+        self._paint_pending = False
         size = pump.size()
         self.size = size
         # The last seq already accounted for, per order: just before its first in this run.
@@ -95,13 +97,18 @@ class RowWatcher:
         self.last[key] = seq
         for s in shown:
             self.updated[s] = now
+        self._unpainted.extend(shown)
+        # One callback per refresh, not one per row: the watcher must not load the app.
+        if not self._paint_pending:
+            self._paint_pending = True
+            self.app.call_after_refresh(self._painted)
 
-        def painted() -> None:
-            moment = time.perf_counter()
-            for s in shown:
-                self.painted[s] = moment
-
-        self.app.call_after_refresh(painted)
+    def _painted(self) -> None:
+        moment = time.perf_counter()
+        for s in self._unpainted:
+            self.painted[s] = moment
+        self._unpainted.clear()
+        self._paint_pending = False
 
 
 def latencies(times: dict[int, float], pump: UpdatePump, seqs: range) -> tuple[list[float], int]:
