@@ -359,3 +359,46 @@ async def test_on_retry_hears_every_unavailable_retry_on_the_worker_thread(devne
         with pytest.raises(NetworkError):
             await gateway.latest_block_height()
         assert heard == []
+
+
+# ----- send permits (write first, then send) -------------------------------------------------
+
+
+@pytest.mark.parametrize("flags", [ORDER_FLAGS_SHORT_TERM, ORDER_FLAGS_LONG_TERM])
+async def test_a_permitted_place_waits_for_its_grant(gateway, devnet, flags):
+    from tui_app.chain.permit import SendPermit
+
+    block = await gateway.latest_block()
+    key = _key(flags)
+    order = (_resting_buy(key, gtb=block.height + 10) if flags == ORDER_FLAGS_SHORT_TERM
+             else _resting_buy(key, gtbt=int(block.time.timestamp()) + 60))  # fmt: skip
+    permit = SendPermit()
+    placing = asyncio.ensure_future(gateway.place_order(order, permit=permit))
+    await asyncio.sleep(0.3)  # long enough to sign and send, were it allowed to
+    assert not placing.done() and _on_chain(devnet, key) is None
+    permit.grant()
+    assert (await placing).ok
+    await _wait_for(lambda: _on_chain(devnet, key) is not None)  # stateful: next block
+
+
+@pytest.mark.parametrize("flags", [ORDER_FLAGS_SHORT_TERM, ORDER_FLAGS_LONG_TERM])
+async def test_a_refused_permit_sends_nothing(gateway, devnet, flags):
+    from tui_app.chain.permit import NotSent, SendPermit
+
+    block = await gateway.latest_block()
+    key = _key(flags)
+    order = (_resting_buy(key, gtb=block.height + 10) if flags == ORDER_FLAGS_SHORT_TERM
+             else _resting_buy(key, gtbt=int(block.time.timestamp()) + 60))  # fmt: skip
+    permit = SendPermit()
+    placing = asyncio.ensure_future(gateway.place_order(order, permit=permit))
+    await asyncio.sleep(0.1)
+    permit.refuse()
+    with pytest.raises(NotSent):
+        await placing
+    await asyncio.sleep(0.3)
+    assert _on_chain(devnet, key) is None
+    # The stateful sequence was not used up: the next stateful tx goes through.
+    if flags == ORDER_FLAGS_LONG_TERM:
+        other = _key(flags)
+        assert (await gateway.place_order(
+            _resting_buy(other, gtbt=int(block.time.timestamp()) + 60))).ok  # fmt: skip

@@ -61,9 +61,9 @@ async def test_stateful_txs_stay_on_the_one_sequenced_thread(devnet):
     names = []
     real = gateway._send_stateful
 
-    async def recording(msgs):
+    async def recording(msgs, permit):
         names.append(threading.current_thread().name)
-        return await real(msgs)
+        return await real(msgs, permit)
 
     gateway._send_stateful = recording
     try:

@@ -93,3 +93,24 @@ async def test_sigkill_between_allocations_never_reuses_an_id(tmp_path):
         after = await store.allocate_client_ids(50)
     assert len(set(handed_out)) == len(handed_out)
     assert not set(after) & set(handed_out)
+
+
+async def test_next_client_id_hands_out_a_committed_reserve(tmp_path):
+    from tui_app.store.store import CLIENT_ID_RESERVE
+
+    path = tmp_path / "orders.sqlite3"
+    store = await OrderStore.open(path)
+    try:
+        first = await store.next_client_id()
+        rest = [await store.next_client_id() for _ in range(CLIENT_ID_RESERVE)]
+        # One reserve, then the first id of the next one.
+        assert rest[: CLIENT_ID_RESERVE - 1] == [(first + i) % 2**32
+                                                 for i in range(1, CLIENT_ID_RESERVE)]
+    finally:
+        await store.close()
+    # The whole second reserve counts as handed out: a new store never reuses any of it.
+    store = await OrderStore.open(path)
+    try:
+        assert await store.next_client_id() == (first + 2 * CLIENT_ID_RESERVE) % 2**32
+    finally:
+        await store.close()

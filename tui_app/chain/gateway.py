@@ -58,6 +58,7 @@ from tui_app.chain.orders import (
     build_cancel_order,
     is_short_term_message,
 )
+from tui_app.chain.permit import SendPermit
 from tui_app.chain.retry_notice import RetryCallback, notify_retry, retry_listener
 from tui_app.chain.worker import LoopThread, remaining_time
 
@@ -272,9 +273,14 @@ class NodeGateway:
         *,
         timeout: float | None = None,
         on_retry: RetryCallback | None = None,
+        permit: SendPermit | None = None,
     ) -> BroadcastResult:
+        """`permit`: sign now, broadcast once it is granted (see permit.py); the timeout
+        counts from this call."""
         with _listening(on_retry):
-            return await self._send([MsgPlaceOrder(order=order)], "place order", timeout)
+            return await self._send(
+                [MsgPlaceOrder(order=order)], "place order", timeout, permit=permit
+            )
 
     async def cancel_order(
         self,
@@ -311,7 +317,14 @@ class NodeGateway:
         """Several stateful (long-term) messages in one transaction, one sequence number."""
         return await self._send(list(msgs), f"stateful tx ({len(msgs)} msgs)", timeout)
 
-    async def _send(self, msgs: list[Message], what: str, timeout: float | None) -> BroadcastResult:
+    async def _send(
+        self,
+        msgs: list[Message],
+        what: str,
+        timeout: float | None,
+        *,
+        permit: SendPermit | None = None,
+    ) -> BroadcastResult:
         if not msgs:
             raise ValueError("no messages to send")
         short = [is_short_term_message(m) for m in msgs]
@@ -322,8 +335,10 @@ class NodeGateway:
             if self._account_number is None:
                 # Once per gateway (the signature covers the account number), serialized.
                 await self._run(self._query_account, "account query", timeout)
-            return await self._run_pooled(lambda: self._send_short_term(msgs[0]), what, timeout)
-        return await self._run(lambda: self._send_stateful(msgs), what, timeout)
+            return await self._run_pooled(
+                lambda: self._send_short_term(msgs[0], permit), what, timeout
+            )
+        return await self._run(lambda: self._send_stateful(msgs, permit), what, timeout)
 
     # ----- on the worker thread -----------------------------------------------------------------
 
@@ -360,7 +375,7 @@ class NodeGateway:
         self._account_number = int(account.account_number)
         return AccountInfo(account.address, int(account.account_number), int(account.sequence))
 
-    async def _send_short_term(self, msg: Message) -> BroadcastResult:
+    async def _send_short_term(self, msg: Message, permit: SendPermit | None) -> BroadcastResult:
         """On a pool thread: sign with a private wallet copy (the shared one belongs to the
         stateful worker, which changes its sequence)."""
         key = self._signing_wallet().key
@@ -370,11 +385,16 @@ class NodeGateway:
         # message always gives the same bytes, so a resent cancel is "already in cache".
         wallet = Wallet(key, account_number=self._account_number, sequence=0)  # type: ignore[arg-type]
         tx = self._node().builder.build(wallet, msg)
+        await _granted(permit)
         return await self._broadcast(tx)
 
-    async def _send_stateful(self, msgs: list[Message]) -> BroadcastResult:
+    async def _send_stateful(
+        self, msgs: list[Message], permit: SendPermit | None
+    ) -> BroadcastResult:
         wallet = self._signing_wallet()
         assert self._sequence_lock is not None
+        # Before the sequence lock: a sequence number is taken only for a tx that may go.
+        await _granted(permit)
         async with self._sequence_lock:
             result: BroadcastResult | None = None
             for _ in range(MAX_SEQUENCE_RESYNCS + 1):
@@ -462,6 +482,17 @@ class NodeGateway:
             return await self._pool[index].run(job, timeout or self.config.call_timeout, what)
         finally:
             self._in_flight[index] -= 1
+
+
+async def _granted(permit: SendPermit | None) -> None:
+    """Wait for the caller's go-ahead (on the worker thread); a caller that gave up
+    meanwhile (its deadline passed) is told "unknown" already: send nothing then."""
+    if permit is None:
+        return
+    await permit.wait()
+    left = remaining_time()
+    if left is not None and left <= 0:
+        raise OutcomeUnknown("place order: the deadline passed before it was sent")
 
 
 def _listening(on_retry: RetryCallback | None) -> contextlib.AbstractContextManager[None]:

@@ -8,7 +8,8 @@ Built from injected parts so that the TUI, the CLI and the tests share it:
     outcome = await controller.place(PlaceRequest("BTC-USD", "BUY", Decimal("0.001"), ...))
 
 The order of things in `place` is the point of this class: validate, allocate a client id,
-COMMIT the `pending` row, and only then sign and broadcast. A crash at any moment leaves
+COMMIT the `pending` row, and only then broadcast (the tx is signed on the gateway's
+thread during the commit, and held until it is done). A crash at any moment leaves
 either nothing sent, or a row that says what may have been sent (reliability notes).
 """
 
@@ -30,6 +31,7 @@ from tui_app.chain.orders import (
     OrderSpec,
     build_order,
 )
+from tui_app.chain.permit import SendPermit
 from tui_app.chain.retry_notice import retry_listener
 from tui_app.controller import answers
 from tui_app.controller.answers import Meaning
@@ -105,7 +107,9 @@ class Node(Protocol):
 
     async def latest_block(self, *, timeout: float | None = None) -> BlockInfo: ...
 
-    async def place_order(self, order: Any, *, timeout: float | None = None) -> BroadcastResult: ...
+    async def place_order(
+        self, order: Any, *, timeout: float | None = None, permit: SendPermit | None = None
+    ) -> BroadcastResult: ...
 
     async def cancel_order(
         self,
@@ -189,14 +193,15 @@ class OrderController:
         good_til_block = good_til_block_time = None
         if order.long_term:
             good_til_block_time = int(self.clock().timestamp()) + order.good_til_seconds
-            client_id = await self.store.allocate_client_id()
+            client_id = await self.store.next_client_id()
         else:
             # A short-term order needs no sequence: only the height, never the account.
-            # The client id is committed during that round trip (an id the order then
+            # The client id comes from the store's committed reserve; when that is empty,
+            # the next one is committed during this round trip (an id the order then
             # does not use is merely skipped).
-            block, client_id = await _both(self._latest_block(), self.store.allocate_client_id())
+            block, client_id = await _both(self._latest_block(), self.store.next_client_id())
             good_til_block = block.height + order.good_til_blocks
-        record = await self._record_pending(order, client_id, good_til_block, good_til_block_time)
+        record = self._pending_record(order, client_id, good_til_block, good_til_block_time)
         spec = OrderSpec(
             key=OrderKey.decode(record.order_id_proto),
             side=order.side,
@@ -208,18 +213,37 @@ class OrderController:
             good_til_block_time=good_til_block_time,
         )
         message = build_order(spec)
-        log.info("order %s recorded as pending; broadcasting", record.order_id)
-        await self._before_send("place", [record.order_id])
-        return await self._broadcast_place(record, message)
+        with self._retries_of(record.order_id):
+            # Signed on the gateway's worker while the row is committed here (its fsync
+            # lets go of the GIL); broadcast only once the row is committed.
+            permit = SendPermit()
+            first_try = asyncio.ensure_future(self._place_on_node(message, permit))
+            try:
+                record = await self._commit_pending(record)
+                log.info("order %s recorded as pending; broadcasting", record.order_id)
+                await self._before_send("place", [record.order_id])
+            except BaseException:
+                permit.refuse()  # nothing leaves without its committed row
+                await asyncio.gather(first_try, return_exceptions=True)
+                raise
+            permit.grant()
+            return await self._broadcast_place(record, message, first_try)
 
-    async def _record_pending(
+    async def _place_on_node(
+        self, message: Any, permit: SendPermit | None = None
+    ) -> BroadcastResult:
+        extra = {} if permit is None else {"permit": permit}
+        return await self.gateway.place_order(message, timeout=self.settings.node_timeout,
+                                              **extra)  # fmt: skip
+
+    def _pending_record(
         self, order: ValidatedOrder, client_id: int, gtb: int | None, gtbt: int | None
     ) -> OrderRecord:
         s = self.settings
         flags = ORDER_FLAGS_LONG_TERM if order.long_term else ORDER_FLAGS_SHORT_TERM
         key = OrderKey(s.owner, s.subaccount_number, client_id, order.market.clob_pair_id, flags)
         order_id = order_uuid(s.owner, s.subaccount_number, client_id, key.clob_pair_id, flags)
-        record = OrderRecord(
+        return OrderRecord(
             order_id=order_id,
             owner=key.owner,
             subaccount_number=key.subaccount_number,
@@ -242,24 +266,34 @@ class OrderController:
             placed_at=self.clock(),
             status=OrderStatus.PENDING,
         )
+
+    async def _commit_pending(self, record: OrderRecord) -> OrderRecord:
+        gtb, gtbt = record.good_til_block, record.good_til_block_time
         detail = (
             f"{record.side} {record.quantity} {record.symbol} @ {record.price} "
             f"{record.time_in_force} {'GTBT ' + str(gtbt) if gtbt else 'GTB ' + str(gtb)}"
         )
-        # Committed (fsync'd) before anything is signed: the heart of crash safety.
+        # Committed (fsync'd) before the order is broadcast: the heart of crash safety.
+        # (It may be signed meanwhile: a signed tx that never leaves this process is
+        # nothing the chain can know of.)
         return await self.store.add_order(
             record,
-            audit=AuditEntry(order_id, AuditAction.PLACE, AuditOutcome.ATTEMPT, detail=detail),
-        )
+            audit=AuditEntry(record.order_id, AuditAction.PLACE, AuditOutcome.ATTEMPT,
+                             detail=detail),
+        )  # fmt: skip
 
-    async def _broadcast_place(self, record: OrderRecord, message: Any) -> PlaceOutcome:
+    async def _broadcast_place(
+        self, record: OrderRecord, message: Any, first_try: Awaitable[BroadcastResult]
+    ) -> PlaceOutcome:
+        """`first_try`: the broadcast started with the commit; retries send `message` anew."""
         order_id = record.order_id
+        tries = [first_try]
+
+        def send() -> Awaitable[BroadcastResult]:
+            return tries.pop() if tries else self._place_on_node(message)
+
         try:
-            with self._retries_of(order_id):
-                result = await self._send_with_retries(
-                    lambda: self.gateway.place_order(message, timeout=self.settings.node_timeout),
-                    classify=answers.classify_place,
-                )
+            result = await self._send_with_retries(send, classify=answers.classify_place)
         except chain_errors.OutcomeUnknown as exc:
             await self.store.add_audit(
                 AuditEntry(order_id, AuditAction.PLACE, AuditOutcome.UNKNOWN, detail=str(exc))
