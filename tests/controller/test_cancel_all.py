@@ -247,10 +247,10 @@ async def test_live_feed_gives_the_targets_and_answers_are_written_together(devn
         transactions = 0
         real = h.store._write  # every change but a migration is one _write
 
-        def counting(work):
+        def counting(work, *more):
             nonlocal transactions
             transactions += 1
-            return real(work)
+            return real(work, *more)
 
         h.store._write = counting
         progress = []

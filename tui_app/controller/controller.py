@@ -218,12 +218,15 @@ class OrderController:
             # lets go of the GIL); broadcast only once the row is committed.
             permit = SendPermit()
             first_try = asyncio.ensure_future(self._place_on_node(message, permit))
+            # Without a before_send hook, the database thread grants the permit right
+            # after COMMIT: the tx leaves without waiting for this loop to hear of it.
+            granted_at_commit = permit.grant if self.before_send is None else None
             try:
-                record = await self._commit_pending(record)
+                record = await self._commit_pending(record, on_commit=granted_at_commit)
                 log.info("order %s recorded as pending; broadcasting", record.order_id)
                 await self._before_send("place", [record.order_id])
             except BaseException:
-                permit.refuse()  # nothing leaves without its committed row
+                permit.refuse()  # nothing leaves without its committed row (no-op once granted)
                 await asyncio.gather(first_try, return_exceptions=True)
                 raise
             permit.grant()
@@ -267,7 +270,9 @@ class OrderController:
             status=OrderStatus.PENDING,
         )
 
-    async def _commit_pending(self, record: OrderRecord) -> OrderRecord:
+    async def _commit_pending(
+        self, record: OrderRecord, on_commit: Callable[[], None] | None = None
+    ) -> OrderRecord:
         gtb, gtbt = record.good_til_block, record.good_til_block_time
         detail = (
             f"{record.side} {record.quantity} {record.symbol} @ {record.price} "
@@ -280,6 +285,7 @@ class OrderController:
             record,
             audit=AuditEntry(record.order_id, AuditAction.PLACE, AuditOutcome.ATTEMPT,
                              detail=detail),
+            on_commit=on_commit,
         )  # fmt: skip
 
     async def _broadcast_place(

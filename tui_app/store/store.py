@@ -241,15 +241,30 @@ class OrderStore:
 
     # ----- orders: writes --------------------------------------------------------------------
 
-    async def add_order(self, order: OrderRecord, *, audit: AuditEntry | None = None) -> OrderRecord:
+    async def add_order(
+        self,
+        order: OrderRecord,
+        *,
+        audit: AuditEntry | None = None,
+        on_commit: Callable[[], None] | None = None,
+    ) -> OrderRecord:
         """Insert a new order row (and optionally its audit entry) in one transaction."""
-        [stored] = await self.add_orders([order], audit=[audit] if audit else [])
+        [stored] = await self.add_orders([order], audit=[audit] if audit else [],
+                                         on_commit=on_commit)  # fmt: skip
         return stored
 
     async def add_orders(
-        self, orders: Iterable[OrderRecord], *, audit: Iterable[AuditEntry] = ()
+        self,
+        orders: Iterable[OrderRecord],
+        *,
+        audit: Iterable[AuditEntry] = (),
+        on_commit: Callable[[], None] | None = None,
     ) -> list[OrderRecord]:
-        """Insert several rows atomically: all or none."""
+        """Insert several rows atomically: all or none.
+
+        `on_commit()` is called on the database thread as soon as the rows are committed,
+        before the caller's loop hears of it (e.g. to release a broadcast waiting for
+        them, without a detour through a busy loop); it must only hand the news over."""
         now = utc_now()
         now_text = _time_text(now)
         stored = [_with_updated_at(order, now) for order in orders]
@@ -267,7 +282,7 @@ class OrderStore:
                 raise InvalidRecord(f"order {which}: {exc}") from None
             _insert_audits(db, audits)
 
-        await self._write(insert)
+        await self._write(insert, on_commit)
         return stored
 
     async def update_order(
@@ -524,13 +539,15 @@ class OrderStore:
         while self._behind:
             await asyncio.wait(list(self._behind))
 
-    async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    async def _write(
+        self, work: Callable[[sqlite3.Connection], T], on_commit: Callable[[], None] | None = None
+    ) -> T:
         """`work(db)` in one transaction, BEGIN to COMMIT on the database thread in one
         hop; rolled back when it raises. Every change but a migration goes through here."""
         async with self._locked() as conn:
             # aiosqlite's own queue (0.22: `_execute`, `_conn`): it runs jobs in order, so a
             # caller cancelled meanwhile cannot let another transaction in halfway.
-            return await conn._execute(_in_transaction, conn, work)
+            return await conn._execute(_in_transaction, conn, work, on_commit)
 
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -551,7 +568,11 @@ class OrderStore:
 # ----- opening -----------------------------------------------------------------------------
 
 
-def _in_transaction(conn: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+def _in_transaction(
+    conn: aiosqlite.Connection,
+    work: Callable[[sqlite3.Connection], T],
+    on_commit: Callable[[], None] | None = None,
+) -> T:
     """On the database thread."""
     db = conn._conn
     # IMMEDIATE takes the write lock now, so a second process waits (busy_timeout) at
@@ -563,6 +584,11 @@ def _in_transaction(conn: aiosqlite.Connection, work: Callable[[sqlite3.Connecti
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
+    if on_commit is not None:
+        try:
+            on_commit()
+        except Exception:  # committed all the same: the caller must hear of that
+            log.warning("order store: on_commit failed", exc_info=True)
     return result
 
 
