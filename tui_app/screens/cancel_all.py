@@ -18,7 +18,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Button, DataTable, ProgressBar, Static
 
@@ -31,6 +30,7 @@ from tui_app.messages import (
     cancel_label,
 )
 from tui_app.screens.choice import Choice
+from tui_app.screens.dimmed import DimmedModalScreen
 from tui_app.state import TrackedOrder
 
 PROGRESS_FRAME = 1 / 30  # seconds: the progress bar moves at most this often
@@ -138,7 +138,7 @@ def merge_reports(first: CancelAllReport, retry: CancelAllReport) -> CancelAllRe
     return CancelAllReport(tuple(merged) + tuple(retried.values()))
 
 
-class CancelAllScreen(ModalScreen[CancelAllReport | None]):
+class CancelAllScreen(DimmedModalScreen[CancelAllReport | None]):
     DEFAULT_CSS = """
     CancelAllScreen { align: center middle; }
     CancelAllScreen > #box {

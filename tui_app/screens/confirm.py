@@ -7,15 +7,15 @@ from decimal import Decimal
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from tui_app.screens.dimmed import DimmedModalScreen
 from tui_app.state import PositionView
 
 CENT = Decimal("0.01")
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(DimmedModalScreen[bool]):
     """Asks one question. `y` confirms, `n`/Esc refuses; the refusing button has focus,
     so a stray Enter does nothing harmful."""
 

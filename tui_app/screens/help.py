@@ -11,8 +11,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Static
+
+from tui_app.screens.dimmed import DimmedModalScreen
 
 DisabledReason = Callable[[str], "str | None"]
 # Textual's own screen keys (tab, shift+tab, copy): the same in every app, not listed.
@@ -114,7 +116,7 @@ def help_rows(
     return rows
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(DimmedModalScreen[None]):
     """Built while the main screen is still on top: its bindings are the ones listed."""
 
     DEFAULT_CSS = """

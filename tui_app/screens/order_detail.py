@@ -17,10 +17,10 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui_app.models import Fill
+from tui_app.screens.dimmed import DimmedModalScreen
 from tui_app.state import TrackedOrder
 from tui_app.store.models import AuditEntry, OrderRecord
 
@@ -111,7 +111,7 @@ def _grid(rows: Sequence[tuple[str, str]]) -> Table:
     return table
 
 
-class OrderDetailScreen(ModalScreen[None]):
+class OrderDetailScreen(DimmedModalScreen[None]):
     DEFAULT_CSS = """
     OrderDetailScreen { align: center middle; }
     OrderDetailScreen > #frame {

@@ -16,7 +16,6 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
@@ -30,6 +29,7 @@ from tui_app.chain.quantize import (
 from tui_app.controller.requests import OrderType, PlaceRequest, TimeInForceChoice
 from tui_app.models import PerpetualMarket
 from tui_app.screens.choice import Choice
+from tui_app.screens.dimmed import DimmedModalScreen
 from tui_app.widgets.format import duration
 
 FOK_REASON = "not supported by the chain: FOK is deprecated and refused (clob 48); use IOC"
@@ -261,7 +261,7 @@ FIELDS = (
 )
 
 
-class OrderFormScreen(ModalScreen[PlaceRequest | None]):
+class OrderFormScreen(DimmedModalScreen[PlaceRequest | None]):
     """The form. `markets` maps tickers to the account state's markets; `positions` maps
     tickers to signed position sizes (for the reduce-only checks)."""
 

@@ -1,0 +1,130 @@
+"""Modal screens over a dimmed main screen that do not draw the whole dimmed screen again
+for every change behind them.
+
+A ModalScreen's translucent background is Textual's `BackgroundScreen`: the screen below,
+rendered again and tinted segment by segment (a colour blend and two new Styles for each
+of ~8,000 segments at 160x50: 40-250 ms) whenever anything behind the modal changes, down
+to one footer key. Here the lines of the screen below that did not change since the last
+render keep their dimmed strips (`DimmedBackground`), the others go through Textual's own
+pipeline (the same segments), and each distinct style is tinted once (`tinted`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TypeVar
+
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.segment import Segment
+from rich.style import Style as RichStyle
+from textual.color import Color
+from textual.renderables.background_screen import BackgroundScreen
+from textual.screen import ModalScreen, Screen
+from textual.strip import Strip, StripRenderable
+from textual.style import Style
+from textual.visual import RenderOptions, RichVisual
+
+ResultType = TypeVar("ResultType")
+
+_NULL_STYLE = RichStyle()
+# (tint, style before) -> style after. Cells carry their row and column as meta, so a
+# large table adds many styles: the memo is dropped whole when it grows past this.
+_MAX_TINTS = 20_000
+_tints: dict[tuple[Color, RichStyle | None], RichStyle] = {}
+
+
+def tinted(style: RichStyle | None, color: Color) -> RichStyle:
+    """What `BackgroundScreen.process_segments` makes of `style` (memoized)."""
+    key = (color, style)
+    result = _tints.get(key)
+    if result is None:
+        if len(_tints) >= _MAX_TINTS:
+            _tints.clear()
+        result = _tints[key] = _tint(style, color)
+    return result
+
+
+def _tint(style: RichStyle | None, color: Color) -> RichStyle:
+    # The same expressions as textual/renderables/background_screen.py (8.2.x).
+    style = _NULL_STYLE if style is None else style.clear_meta_and_links()
+    if color.a == 0:
+        return style
+    from_rich = Color.from_rich_color
+    return style + RichStyle.from_color(
+        (from_rich(style.color) + color).rich_color if style.color is not None else None,
+        (from_rich(style.bgcolor) + color).rich_color if style.bgcolor is not None else None,
+    )
+
+
+def tint_segments(segments: Iterable[Segment], color: Color) -> Iterable[Segment]:
+    """`BackgroundScreen.process_segments` with each distinct style tinted once."""
+    for segment in segments:
+        text, style, control = segment
+        yield segment if control else Segment(text, tinted(style, color), control)
+
+
+class _TintedStrips:
+    """Some lines of the screen below, tinted: what `BackgroundScreen` renders for them
+    (it renders the compositor, whose rich form is a `StripRenderable` of its lines)."""
+
+    def __init__(self, strips: list[Strip], color: Color) -> None:
+        self.strips = strips
+        self.color = color
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        return tint_segments(console.render(StripRenderable(self.strips), options), self.color)
+
+
+class DimmedBackground(RichVisual):
+    """The modal's background: the dimmed screen below, line by line from `lines` (the
+    modal's memo of the last render: strip below -> dimmed strip)."""
+
+    def __init__(self, modal: DimmedModalScreen[object], background: BackgroundScreen) -> None:
+        super().__init__(modal, background)
+        self._modal = modal
+        self._below = background.screen
+        self._color = background.color
+
+    def render_strips(
+        self, width: int, height: int | None, style: Style, options: RenderOptions
+    ) -> list[Strip]:
+        below = self._below._compositor.render_strips()[:height]
+        memo = self._modal.background_lines(width, style)
+        keys = [tuple(strip) for strip in below]
+        missing = {key: strip for key, strip in zip(keys, below, strict=True)
+                   if key not in memo}  # fmt: skip
+        if missing:
+            fresh = RichVisual(self._modal, _TintedStrips(list(missing.values()), self._color))
+            dimmed = fresh.render_strips(width, len(missing), style, options)
+            memo.update(zip(missing, dimmed, strict=True))
+        lines = [memo[key] for key in keys]
+        self._modal.keep_background_lines(keys)
+        return lines
+
+
+class DimmedModalScreen(ModalScreen[ResultType]):
+    """A ModalScreen whose dimmed background redraws only the lines that changed below."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._background_for: tuple[int, Style] | None = None
+        self._background_lines: dict[tuple[Segment, ...], Strip] = {}
+
+    def render(self) -> RenderableType:
+        background = super().render()
+        if type(background) is BackgroundScreen and isinstance(background.screen, Screen):
+            return DimmedBackground(self, background)  # type: ignore[return-value]
+        return background
+
+    def background_lines(self, width: int, style: Style) -> dict[tuple[Segment, ...], Strip]:
+        """The dimmed strips of the last render (none when its width or style differ)."""
+        if self._background_for != (width, style):
+            self._background_for = (width, style)
+            self._background_lines = {}
+        return self._background_lines
+
+    def keep_background_lines(self, keys: list[tuple[Segment, ...]]) -> None:
+        """Forget the strips of lines no longer on screen (the memo stays one screen big)."""
+        lines = self._background_lines
+        if len(lines) > len(keys):
+            self._background_lines = {key: lines[key] for key in keys}
