@@ -55,6 +55,7 @@ from v4_proto.dydxprotocol.subaccounts import query_pb2_grpc as sub_grpc
 
 from tui_app.devnet import ante
 from tui_app.devnet.accounts import ALICE, BOB, AccountRegistry
+from tui_app.devnet.bank import Bank
 from tui_app.devnet.errors import ChainError
 from tui_app.devnet.events import BlockCommitted
 from tui_app.devnet.faults import Faults
@@ -65,6 +66,7 @@ from tui_app.devnet.params import (
     FLAG_SHORT_TERM,
     NATIVE_DENOM,
     STATEFUL_FLAGS,
+    USDC_DENOM,
     ChainParams,
 )
 from tui_app.devnet.types import OrderId, PerpetualPosition, Subaccount, SubaccountId
@@ -176,6 +178,9 @@ class FakeChain:
         self.accounts = AccountRegistry()
         self.accounts.create(ALICE.address)
         self.accounts.create(BOB.address)
+        self.bank = Bank()
+        self.bank.mint(ALICE.address, NATIVE_DENOM, 10**24)
+        self.bank.mint(ALICE.address, USDC_DENOM, 10**17)
         self.markets = {m.clob_pair_id: m for m in DEFAULT_MARKETS}
         alice0 = SubaccountId(ALICE.address, 0)
         self._subaccounts = {
@@ -367,7 +372,7 @@ def test_unknown_and_empty_account(channel: grpc.Channel) -> None:
 def test_bank_balances(channel: grpc.Channel) -> None:
     stub = bank_grpc.QueryStub(channel)
     balances = stub.AllBalances(bank_query.QueryAllBalancesRequest(address=ALICE.address))
-    assert [c.denom for c in balances.balances] == [NATIVE_DENOM]
+    assert [c.denom for c in balances.balances] == [NATIVE_DENOM, USDC_DENOM]
     assert int(balances.balances[0].amount) > 0
     other = stub.Balance(bank_query.QueryBalanceRequest(address=ALICE.address, denom="uusdc"))
     assert (other.balance.denom, other.balance.amount) == ("uusdc", "0")

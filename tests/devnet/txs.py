@@ -4,14 +4,27 @@ from __future__ import annotations
 
 from dydx_v4_client.key_pair import KeyPair
 from dydx_v4_client.node.builder import Builder
-from dydx_v4_client.node.message import batch_cancel, cancel_order, place_order
+from dydx_v4_client.node.fee import calculate_fee
+from dydx_v4_client.node.message import (
+    batch_cancel,
+    cancel_order,
+    deposit,
+    place_order,
+    send_token,
+    transfer,
+    withdraw,
+)
 from dydx_v4_client.wallet import Wallet
+from v4_proto.cosmos.base.v1beta1.coin_pb2 import Coin
 from v4_proto.dydxprotocol.clob.order_pb2 import Order, OrderId
 from v4_proto.dydxprotocol.clob.tx_pb2 import OrderBatch
 from v4_proto.dydxprotocol.subaccounts.subaccount_pb2 import SubaccountId
 
 from tui_app.devnet.accounts import TestAccount
-from tui_app.devnet.params import CHAIN_ID, NATIVE_DENOM
+from tui_app.devnet.params import CHAIN_ID, NATIVE_DENOM, USDC_DENOM
+
+# What Simulate reports per message (the devnet's fixed gas figure).
+GAS_USED = 100_000
 
 
 class Signer:
@@ -61,6 +74,39 @@ class Signer:
             gtb,
         )
         return self._sign(msg, stateful=False)
+
+    # ---- sending: deposits, withdrawals, transfers, bank sends (fee as NodeClient pays it)
+
+    def sub(self, number: int = 0, owner: str | None = None) -> SubaccountId:
+        return SubaccountId(owner=owner or self.account.address, number=number)
+
+    def deposit(self, quantums: int, number: int = 0, asset_id: int = 0, **fee) -> bytes:
+        msg = deposit(self.account.address, self.sub(number), asset_id, quantums)
+        return self.sign_paying(msg, **fee)
+
+    def withdraw(self, quantums: int, number: int = 0, recipient: str | None = None,
+                 asset_id: int = 0, **fee) -> bytes:
+        msg = withdraw(self.sub(number), recipient or self.account.address, asset_id, quantums)
+        return self.sign_paying(msg, **fee)
+
+    def transfer(self, quantums: int, recipient: SubaccountId, number: int = 0,
+                 asset_id: int = 0, **fee) -> bytes:
+        return self.sign_paying(transfer(self.sub(number), recipient, asset_id, quantums), **fee)
+
+    def send_token(self, recipient: str, amount: int, denom: str = USDC_DENOM, **fee) -> bytes:
+        return self.sign_paying(send_token(self.account.address, recipient, amount, denom), **fee)
+
+    def sign_paying(self, message, gas_used: int = GAS_USED, fee_amount: int | None = None,
+                    gas_limit: int | None = None) -> bytes:
+        """Sign with the fee NodeClient.send computes from Simulate's gas (USDC)."""
+        limit, amount = calculate_fee(gas_used)
+        fee = Builder(self.builder.chain_id, USDC_DENOM).fee(
+            limit if gas_limit is None else gas_limit,
+            Coin(amount=str(amount if fee_amount is None else fee_amount), denom=USDC_DENOM),
+        )
+        tx = self.builder.build(self.wallet, message, fee)
+        self.wallet.sequence += 1
+        return tx.SerializeToString()
 
     def _sign(self, message, stateful: bool) -> bytes:
         tx = self.builder.build(self.wallet, message)

@@ -209,6 +209,12 @@ def _signer_of_any(any_: Any) -> str:
     return message.from_address  # MsgSend
 
 
+def unpack_other(any_: Any) -> Message | None:
+    """A non-clob message the devnet knows (sending, bank send) as its proto object."""
+    cls = _OTHER_SIGNED_TYPES.get(any_.type_url)
+    return None if cls is None else _parse(cls, any_.value, any_.type_url)
+
+
 def _common_signer(messages: tuple[Message, ...]) -> str:
     signers = list(dict.fromkeys(signer_of(message) for message in messages))
     if len(signers) > 1:

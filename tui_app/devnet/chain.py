@@ -7,7 +7,9 @@ contract the other devnet parts rely on.
 Transactions follow the real node's path: `check_tx` is what BroadcastTx(SYNC) answers
 (decode, authenticate, validate; short-term clob messages act at once in the memclob);
 stateful messages wait for `produce_block`, which also expires orders, moves oracle
-prices and lets the synthetic traders act.
+prices and lets the synthetic traders act. Deposits, withdrawals, transfers and bank sends
+(`sending.py`) are stateful too: they pay a fee at CheckTx (`fees.py`) and move money when
+their block is delivered.
 """
 
 from __future__ import annotations
@@ -25,23 +27,42 @@ from decimal import Decimal
 from google.protobuf.any_pb2 import Any as AnyProto
 from v4_proto.dydxprotocol.clob import tx_pb2
 
-from tui_app.devnet import ante, errors
+from tui_app.devnet import ante, errors, fees
 from tui_app.devnet.accounts import TEST_ACCOUNTS, AccountRegistry
+from tui_app.devnet.bank import Bank
 from tui_app.devnet.clob import Clob, PendingStatefulTx, order_from_proto, order_id_from_proto
 from tui_app.devnet.errors import ChainError
-from tui_app.devnet.events import BlockCommitted, ChainEvent, OraclePriceChanged
+from tui_app.devnet.events import (
+    BalanceChanged,
+    BlockCommitted,
+    ChainEvent,
+    OraclePriceChanged,
+    TransferCreated,
+)
 from tui_app.devnet.ledger import Ledger
 from tui_app.devnet.markets import DEFAULT_MARKETS, MarketParams
-from tui_app.devnet.params import FLAG_SHORT_TERM, ChainParams
+from tui_app.devnet.params import (
+    FLAG_SHORT_TERM,
+    NATIVE_DENOM,
+    USDC_ASSET_ID,
+    USDC_DENOM,
+    ChainParams,
+)
+from tui_app.devnet.sending import Movement, Sending, validate_basic
 from tui_app.devnet.types import Order, OrderId, Subaccount, SubaccountId
 
 log = logging.getLogger(__name__)
 
 # What each test account holds in subaccount 0 at genesis (USDC).
 GENESIS_USDC = Decimal(1_000_000)
+# What each test account's wallet holds at genesis (base units), as dYdX's localnet
+# genesis funds them: 100 billion USDC and 1,000,000 native tokens (18 decimals).
+GENESIS_WALLET_USDC = 10**17
+GENESIS_WALLET_NATIVE = 10**24
 # Gas figures reported for clob txs (the chain gives them a free, infinite gas meter).
 CLOB_GAS_USED = 0
 SIMULATE_GAS_PER_MESSAGE = 100_000
+TRANSFER_TYPE_URL = "/dydxprotocol.sending.MsgCreateTransfer"
 
 
 @dataclass(frozen=True)
@@ -86,6 +107,8 @@ class Chain:
         }
         self.accounts = AccountRegistry()
         self.ledger = Ledger()
+        self.bank = Bank()
+        self.sending = Sending(self.ledger, self.bank, self.accounts, self._usdc_change_result)
         self.height = self.params.genesis_height
         self.genesis_time = (start_time or datetime.now(UTC)).astimezone(UTC)
         self.block_time = self.genesis_time
@@ -104,6 +127,7 @@ class Chain:
         self.traders = None
         for account in TEST_ACCOUNTS:
             self.fund(account.address, GENESIS_USDC)
+            self.bank.mint(account.address, USDC_DENOM, GENESIS_WALLET_USDC)
         if self.params.synthetic_traders:
             from tui_app.devnet.traders import SyntheticTraders
 
@@ -113,6 +137,8 @@ class Chain:
 
     def fund(self, address: str, usdc: Decimal, subaccount_number: int = 0) -> None:
         """Create the account (if new) and credit USDC to one of its subaccounts."""
+        if address not in self.accounts:
+            self.bank.mint(address, NATIVE_DENOM, GENESIS_WALLET_NATIVE)
         self.accounts.create(address)
         self.ledger.deposit(SubaccountId(address, subaccount_number), int(usdc.scaleb(6)))
 
@@ -238,55 +264,81 @@ class Chain:
                 raise ChainError(errors.TX_IN_MEMPOOL_CACHE, "tx already exists in cache")
             short_term = self._classify(decoded.messages)
             self._check_timeout_height(decoded.timeout_height)
-            account = ante.authenticate(
-                decoded, self.accounts, self.chain_id, check_sequence=not short_term
-            )
             if short_term:
+                ante.authenticate(decoded, self.accounts, self.chain_id, check_sequence=False)
                 self._run_short_term(decoded.messages[0], txhash)
             else:
-                self._check_stateful(decoded.messages)
-                self.clob.accept_stateful(decoded.messages)
-                account.sequence += 1
-                self._pending_stateful.append(
-                    PendingStatefulTx(txhash, bytes(tx_bytes), decoded.messages)
-                )
+                self._check_stateful_tx(decoded, txhash)
             self._tx_cache[txhash] = self.height
         except ChainError as exc:
             log.info("tx %s refused: code %s/%d %s", txhash, exc.codespace, exc.code, exc.raw_log)
             return TxResult.failed(txhash, exc, gas_wanted)
         return TxResult(txhash, gas_wanted=gas_wanted, gas_used=CLOB_GAS_USED)
 
+    def _check_stateful_tx(self, decoded: ante.DecodedTx, txhash: str) -> None:
+        """CheckTx of a stateful tx: stateless message checks, then (non-clob txs only) the
+        fee against the minimum gas prices and the wallet, then signature and sequence;
+        clob messages are checked against the book; the fee is paid and the sequence
+        used, and the tx waits for the next block."""
+        clob_messages = tuple(m for m in decoded.messages if not isinstance(m, AnyProto))
+        sending = _unpack_sending(decoded.messages)
+        fee = decoded.auth_info.fee
+        pays_fee = not clob_messages  # a tx with a clob message is free on dYdX
+        if pays_fee:
+            fees.check_min_gas_prices(fee)
+            fees.check_payable(self.bank, decoded.signer, fee)
+        account = ante.authenticate(decoded, self.accounts, self.chain_id, check_sequence=True)
+        if clob_messages:
+            self._check_stateful(clob_messages)
+            self.clob.accept_stateful(clob_messages)
+        if pays_fee:
+            fees.deduct(self.bank, decoded.signer, fee)
+        account.sequence += 1
+        self._pending_stateful.append(
+            PendingStatefulTx(
+                txhash, bytes(decoded.tx_bytes), decoded.messages, sending, fee.gas_limit
+            )
+        )
+
     def simulate_tx(self, tx_bytes: bytes) -> TxResult:
-        """Check a tx without executing it (enough for clients that estimate gas)."""
+        """Check a tx and run its sending messages against the current state without
+        changing anything (clob messages are only authenticated), as Simulate does."""
         txhash = ante.tx_hash(tx_bytes)
         try:
             decoded = ante.decode_tx(tx_bytes)
             short_term = self._classify(decoded.messages)
+            sending = () if short_term else _unpack_sending(decoded.messages)
             ante.authenticate(decoded, self.accounts, self.chain_id, check_sequence=not short_term)
+            if sending:
+                fees.check_payable(self.bank, decoded.signer, decoded.auth_info.fee)
+                self.sending.execute(list(sending), apply=False)
         except ChainError as exc:
             return TxResult.failed(txhash, exc)
         gas = SIMULATE_GAS_PER_MESSAGE * len(decoded.messages)
         return TxResult(txhash, gas_wanted=gas, gas_used=gas)
 
     def _classify(self, messages: tuple) -> bool:
-        """True for a short-term clob tx (exactly one message, no sequence); else stateful."""
+        """True for a short-term clob tx (exactly one message, no sequence); else stateful.
+        Sending messages may share a tx with stateful clob messages only as one
+        MsgCreateTransfer (dYdX's clob ante rule)."""
+        if len(messages) == 1 and _is_short_term_message(messages[0]):
+            return True  # the hot path: one short-term place or cancel
         short = [m for m in messages if _is_short_term_message(m)]
-        for msg in messages:
-            if isinstance(msg, AnyProto) or not isinstance(
-                msg, tx_pb2.MsgPlaceOrder | tx_pb2.MsgCancelOrder | tx_pb2.MsgBatchCancel
-            ):
-                type_url = getattr(msg, "type_url", "") or type(msg).DESCRIPTOR.full_name
-                raise ChainError(
-                    errors.UNKNOWN_REQUEST,
-                    f"unrecognized message type {type_url}: the devnet runs clob messages only",
-                )
         if short and len(messages) != 1:
             raise ChainError(
                 errors.INVALID_REQUEST,
                 "a transaction containing a short-term order message or MsgBatchCancel "
                 "must contain exactly one message",
             )
-        return bool(short)
+        other = [m for m in messages if isinstance(m, AnyProto)]
+        if other and len(other) != len(messages):
+            if len(other) > 1 or other[0].type_url != TRANSFER_TYPE_URL:
+                raise ChainError(
+                    errors.INVALID_REQUEST,
+                    "a transaction containing stateful clob messages may contain at most one "
+                    "MsgCreateTransfer and no other message",
+                )
+        return False
 
     def _check_timeout_height(self, timeout_height: int) -> None:
         if timeout_height and timeout_height < self.height + 1:
@@ -329,12 +381,15 @@ class Chain:
             self.traders.on_block(height)
         for tx in self._pending_stateful:
             failure = self.clob.deliver_stateful(tx)
+            if failure is None and tx.sending:
+                failure = self._deliver_sending(tx)
+            gas_used = SIMULATE_GAS_PER_MESSAGE * len(tx.messages) if tx.sending else 0
             if failure is None:
-                result = TxResult(tx.txhash, height=height)
+                result = TxResult(tx.txhash, 0, "", "", tx.gas_limit, gas_used, height)
             else:
-                result = TxResult.failed(tx.txhash, failure)
                 result = TxResult(
-                    result.txhash, result.code, result.codespace, result.raw_log, height=height
+                    tx.txhash, failure.code, failure.codespace, failure.raw_log,
+                    tx.gas_limit, gas_used, height,
                 )
             self._stored[tx.txhash] = StoredTx(tx.tx_bytes, result, height, block_time)
         self._pending_stateful.clear()
@@ -351,6 +406,56 @@ class Chain:
         self._forget_old_txs(height)
         self.emit_now(BlockCommitted(height, block_time))
         return height
+
+    def _deliver_sending(self, tx: PendingStatefulTx) -> ChainError | None:
+        """Move the money of a tx's sending messages (all or nothing) in the block being
+        built; report the transfers and new balances when it commits."""
+        gas = SIMULATE_GAS_PER_MESSAGE * len(tx.messages)
+        if tx.gas_limit < gas and len(tx.sending) == len(tx.messages):
+            return ChainError(
+                errors.OUT_OF_GAS,
+                f"out of gas in location: devnet message execution; "
+                f"gasWanted: {tx.gas_limit}, gasUsed: {gas}",
+            )
+        try:
+            movements = self.sending.execute(list(tx.sending))
+        except ChainError as exc:
+            return exc
+        for movement in movements:
+            self.emit_at_commit(self._transfer_events(movement, tx.txhash, self.next_event_id()))
+        return None
+
+    def _transfer_events(
+        self, movement: Movement, txhash: str, event_id: bytes
+    ) -> Callable[[int, datetime], list[ChainEvent]]:
+        def make(height: int, time: datetime) -> list[ChainEvent]:
+            events: list[ChainEvent] = [
+                TransferCreated(
+                    movement.sender_subaccount,
+                    movement.sender_wallet,
+                    movement.recipient_subaccount,
+                    movement.recipient_wallet,
+                    USDC_ASSET_ID,
+                    movement.quantums,
+                    event_id,
+                    txhash,
+                    height,
+                    time,
+                )
+            ]
+            for sid in (movement.sender_subaccount, movement.recipient_subaccount):
+                sub = self.ledger.get(sid) if sid is not None else None
+                if sub is not None:
+                    sub.updated_height = height
+                    events.append(BalanceChanged(sid, sub.usdc_quantums, height, time))
+            return events
+
+        return make
+
+    def _usdc_change_result(self, sid: SubaccountId, quote_delta: int) -> str:
+        return self.ledger.usdc_change_result(
+            sid, quote_delta, self._by_perpetual(), self.oracles
+        )
 
     def _default_next_time(self) -> datetime:
         return max(datetime.now(UTC), self.block_time + timedelta(milliseconds=1))
@@ -378,6 +483,15 @@ class Chain:
 
     def _by_perpetual(self) -> dict[int, MarketParams]:
         return {m.perpetual_id: m for m in self.markets.values()}
+
+
+def _unpack_sending(messages: tuple) -> tuple:
+    """The tx's sending/bank messages as protos, each checked statelessly (ValidateBasic,
+    which cosmos runs before the ante handler)."""
+    sending = tuple(ante.unpack_other(m) for m in messages if isinstance(m, AnyProto))
+    for msg in sending:
+        validate_basic(msg)
+    return sending
 
 
 def _is_short_term_message(msg) -> bool:

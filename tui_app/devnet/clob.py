@@ -80,6 +80,9 @@ class PendingStatefulTx:
     txhash: str
     tx_bytes: bytes
     messages: tuple
+    # Sending/bank messages of the tx, unpacked (the clob ignores them), and its gas limit.
+    sending: tuple = ()
+    gas_limit: int = 0
 
 
 class Clob:

@@ -1,7 +1,8 @@
 """The chain's own error codes, as a node returns them in `TxResponse` (codespace, code, raw_log).
 
 Codes and descriptions follow cosmos-sdk's `types/errors` (codespace `sdk`) and dYdX's
-`x/clob/types/errors.go` (codespace `clob`). A raw log reads "<detail>: <description>",
+`x/clob/types/errors.go` (codespace `clob`), `x/sending` and `x/subaccounts` (codespaces
+`sending` and `subaccounts`). A raw log reads "<detail>: <description>",
 the way cosmos-sdk's `errorsmod.Wrapf` prints a wrapped error.
 """
 
@@ -57,6 +58,9 @@ UNKNOWN_REQUEST = _sdk(6, "unknown request")
 INVALID_ADDRESS = _sdk(7, "invalid address")
 INVALID_PUBKEY = _sdk(8, "invalid pubkey")
 UNKNOWN_ADDRESS = _sdk(9, "unknown address")
+INVALID_COINS = _sdk(10, "invalid coins")
+OUT_OF_GAS = _sdk(11, "out of gas")
+INSUFFICIENT_FEE = _sdk(13, "insufficient fee")
 INVALID_REQUEST = _sdk(18, "invalid request")
 TX_IN_MEMPOOL_CACHE = _sdk(19, "tx already in mempool")
 TX_TOO_LARGE = _sdk(21, "tx too large")
@@ -150,3 +154,29 @@ REDUCE_ONLY_DISABLED = _clob(9003, "Reduce-only is currently disabled")
 UNDERCOLLATERALIZED = ErrorCode(
     "subaccounts", 2, "Subaccount is not collateralized after the update"
 )
+
+
+# dYdX x/sending (deposits, withdrawals, transfers between subaccounts)
+SENDER_SAME_AS_RECIPIENT = ErrorCode("sending", 1, "Sender is the same as recipient")
+INVALID_TRANSFER_AMOUNT = ErrorCode("sending", 2, "Invalid transfer amount")
+INVALID_ACCOUNT_ADDRESS = ErrorCode("sending", 6, "Account address is invalid")
+NON_USDC_TRANSFER = ErrorCode("sending", 1101, "Non-USDC asset transfer not implemented")
+
+# dYdX x/subaccounts
+FAILED_TO_UPDATE_SUBACCOUNTS = ErrorCode(
+    "subaccounts", 102, "failed to apply subaccount updates"
+)
+INVALID_SUBACCOUNT_NUMBER = ErrorCode(
+    "subaccounts", 200, "subaccount id number cannot exceed 128000"
+)
+INVALID_SUBACCOUNT_OWNER = ErrorCode(
+    "subaccounts", 201, "subaccount id owner is an invalid address"
+)
+
+
+def message_failed(error: ChainError, index: int) -> ChainError:
+    """A message's failure as the tx reports it (baseapp wraps it with the message index)."""
+    detail = f"failed to execute message; message index: {index}"
+    if error.detail:
+        detail = f"{detail}: {error.detail}"
+    return ChainError(error.error, detail)

@@ -106,6 +106,25 @@ class BalanceChanged:
 
 
 @dataclass(frozen=True)
+class TransferCreated:
+    """USDC moved by a committed deposit, withdrawal or subaccount transfer (x/sending).
+
+    Each side is a subaccount or a wallet: exactly one of `*_subaccount` / `*_wallet` is set
+    (a deposit comes from a wallet, a withdrawal goes to one)."""
+
+    sender_subaccount: SubaccountId | None
+    sender_wallet: str | None
+    recipient_subaccount: SubaccountId | None
+    recipient_wallet: str | None
+    asset_id: int
+    quantums: int
+    event_id: bytes
+    tx_hash: str
+    height: int
+    time: datetime
+
+
+@dataclass(frozen=True)
 class TradeExecuted:
     """A public trade (taker side), for the trades channel."""
 
@@ -139,6 +158,7 @@ ChainEvent = (
     | FillCreated
     | PositionChanged
     | BalanceChanged
+    | TransferCreated
     | TradeExecuted
     | BookLevelChanged
 )

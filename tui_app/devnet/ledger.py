@@ -92,6 +92,26 @@ class Ledger:
         # Reducing a position is allowed even for an undercollateralized account.
         return after_margin < before_margin and after_equity >= 0
 
+    def usdc_change_result(
+        self,
+        subaccount_id: SubaccountId,
+        quote_delta: int,
+        markets: dict[int, MarketParams],
+        oracles: dict[int, Decimal],
+    ) -> str:
+        """The subaccounts module's UpdateResult for moving `quote_delta` USDC in or out
+        (a deposit, withdrawal or transfer): the result must cover initial margin, unless
+        money only comes in. "Success", "NewlyUndercollateralized" or
+        "StillUndercollateralized", the names the chain prints."""
+        if quote_delta >= 0:
+            return "Success"
+        sub = self.get(subaccount_id) or Subaccount(id=subaccount_id)
+        margin = self.initial_margin(sub, markets, oracles)
+        equity = self.equity(sub, markets, oracles)
+        if equity + Decimal(quote_delta).scaleb(-6) >= margin:
+            return "Success"
+        return "StillUndercollateralized" if equity < margin else "NewlyUndercollateralized"
+
     # --- fills -------------------------------------------------------------------------
 
     def apply_fill(

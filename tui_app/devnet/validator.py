@@ -65,7 +65,7 @@ from v4_proto.tendermint.version.types_pb2 import Consensus
 from tui_app.devnet.events import BlockCommitted
 from tui_app.devnet.faults import Faults
 from tui_app.devnet.markets import MarketParams
-from tui_app.devnet.params import NATIVE_DENOM, USDC_ASSET_ID
+from tui_app.devnet.params import USDC_ASSET_ID
 from tui_app.devnet.types import SubaccountId
 
 if TYPE_CHECKING:
@@ -80,8 +80,6 @@ APP_VERSION = "devnet"
 NODE_MONIKER = "dydx-tui-devnet"
 COMETBFT_VERSION = "0.38.12"
 BLOCK_PROTOCOL = 11
-# Bank balance every known account shows (1,000,000 native tokens of 18 decimals).
-NATIVE_BALANCE = str(10**24)
 # How many committed block times GetBlockByHeight remembers.
 BLOCK_TIMES_KEPT = 10_000
 
@@ -204,7 +202,7 @@ class AuthQuery(auth_grpc.QueryServicer):
 
 
 class BankQuery(bank_grpc.QueryServicer):
-    """A fixed native-token balance for every known account; no bank module behind it."""
+    """Wallet balances from the chain's bank (`tui_app/devnet/bank.py`)."""
 
     def __init__(self, chain: Chain) -> None:
         self._chain = chain
@@ -219,9 +217,10 @@ class BankQuery(bank_grpc.QueryServicer):
         return bank_query.QueryBalanceResponse(balance=Coin(denom=request.denom, amount="0"))
 
     def _balances(self, address: str) -> list[Coin]:
-        if address not in self._chain.accounts:
-            return []
-        return [Coin(denom=NATIVE_DENOM, amount=NATIVE_BALANCE)]
+        return [
+            Coin(denom=denom, amount=str(amount))
+            for denom, amount in self._chain.bank.balances(address)
+        ]
 
 
 # --------------------------------------------------------------------------- blocks
