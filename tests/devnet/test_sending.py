@@ -116,7 +116,14 @@ def test_withdraw_keeps_an_open_position_collateralized(h: ChainHarness) -> None
     btc = h.chain.markets[0]
     # Alice holds 10 BTC long, bought on credit at the oracle price.
     h.chain.ledger.apply_fill(
-        ALICE0, btc, Side.BUY, 10 * 10**10, _oracle_subticks(h), 0, b"\0" * 12, 1,
+        ALICE0,
+        btc,
+        Side.BUY,
+        10 * 10**10,
+        _oracle_subticks(h),
+        0,
+        b"\0" * 12,
+        1,
         datetime(2026, 1, 1, tzinfo=UTC),
     )
     free = h.chain.free_collateral_quote(ALICE0)
@@ -260,7 +267,10 @@ def test_a_stateful_order_may_carry_one_transfer_for_free(h: ChainHarness) -> No
 
     a = h.alice
     order = OrderProto(
-        order_id=a.order_id(1, 64, 0), side=1, quantums=10**9, subticks=100_000 * 10**5,
+        order_id=a.order_id(1, 64, 0),
+        side=1,
+        quantums=10**9,
+        subticks=100_000 * 10**5,
         good_til_block_time=h.now + 3600,
     )
     messages = [as_any(place_order(order)), as_any(transfer(a.sub(), h.bob.sub(), 0, USDC))]

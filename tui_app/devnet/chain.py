@@ -388,8 +388,13 @@ class Chain:
                 result = TxResult(tx.txhash, 0, "", "", tx.gas_limit, gas_used, height)
             else:
                 result = TxResult(
-                    tx.txhash, failure.code, failure.codespace, failure.raw_log,
-                    tx.gas_limit, gas_used, height,
+                    tx.txhash,
+                    failure.code,
+                    failure.codespace,
+                    failure.raw_log,
+                    tx.gas_limit,
+                    gas_used,
+                    height,
                 )
             self._stored[tx.txhash] = StoredTx(tx.tx_bytes, result, height, block_time)
         self._pending_stateful.clear()
@@ -453,9 +458,7 @@ class Chain:
         return make
 
     def _usdc_change_result(self, sid: SubaccountId, quote_delta: int) -> str:
-        return self.ledger.usdc_change_result(
-            sid, quote_delta, self._by_perpetual(), self.oracles
-        )
+        return self.ledger.usdc_change_result(sid, quote_delta, self._by_perpetual(), self.oracles)
 
     def _default_next_time(self) -> datetime:
         return max(datetime.now(UTC), self.block_time + timedelta(milliseconds=1))

@@ -221,4 +221,3 @@ class Sending:
 
 def _sid(sub: SubaccountIdProto) -> SubaccountId:
     return SubaccountId(sub.owner, sub.number)
-

@@ -22,6 +22,11 @@ def _uuid5(name: str) -> str:
     return str(uuid.uuid5(NAMESPACE, name))
 
 
+def uuid5_of(name: str) -> str:
+    """The indexer's UUIDv5 of any name (for ids built elsewhere, e.g. transfers)."""
+    return _uuid5(name)
+
+
 def subaccount_uuid(address: str, number: int) -> str:
     return _uuid5(f"{address}-{number}")
 

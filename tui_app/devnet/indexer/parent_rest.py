@@ -31,6 +31,18 @@ from .queries import (
 ADDRESS_MESSAGE = "address must be a valid dydx address"
 
 
+def parent_params(params: Params) -> tuple[str, int]:
+    """address and parentSubaccountNumber from the query (errors collected)."""
+    address = params.address()
+    raw = params.query.get("parentSubaccountNumber")
+    parent = parse_parent_number(raw)
+    if raw is None:
+        params.errors.append(missing_item("parentSubaccountNumber", PARENT_NUMBER_MESSAGE))
+    elif parent is None:
+        params.errors.append(error_item("parentSubaccountNumber", raw, PARENT_NUMBER_MESSAGE))
+    return address, parent if parent is not None else 0
+
+
 class ParentRoutes:
     def __init__(self, store: Any, not_found) -> None:
         self.store = store
@@ -47,18 +59,6 @@ class ParentRoutes:
         get("/v4/historical-pnl/parentSubaccountNumber", self.historical_pnl)
 
     # ---- parameters --------------------------------------------------------------------
-
-    @staticmethod
-    def _parent(params: Params) -> tuple[str, int]:
-        """address and parentSubaccountNumber from the query (errors collected)."""
-        address = params.address()
-        raw = params.query.get("parentSubaccountNumber")
-        parent = parse_parent_number(raw)
-        if raw is None:
-            params.errors.append(missing_item("parentSubaccountNumber", PARENT_NUMBER_MESSAGE))
-        elif parent is None:
-            params.errors.append(error_item("parentSubaccountNumber", raw, PARENT_NUMBER_MESSAGE))
-        return address, parent if parent is not None else 0
 
     def _children(self, address: str, parent: int) -> list[SubaccountId]:
         return self.store.child_subaccount_ids(address, parent)
@@ -88,7 +88,7 @@ class ParentRoutes:
     async def orders(self, request: web.Request) -> web.Response:
         """`/v4/orders` over every child, merged and sorted as one list."""
         params = Params(request.query)
-        address, parent = self._parent(params)
+        address, parent = parent_params(params)
         query = OrderQuery.parse(params)
         params.check()
         records = [
@@ -99,7 +99,7 @@ class ParentRoutes:
     async def fills(self, request: web.Request) -> web.Response:
         """comlink checks market/marketType here but does not filter by them."""
         params = Params(request.query)
-        address, parent = self._parent(params)
+        address, parent = parent_params(params)
         query = FillsQuery.read(params, request.query.get("market"))
         params.check()
         children = self._children(address, parent)
@@ -108,7 +108,7 @@ class ParentRoutes:
 
     async def perpetual_positions(self, request: web.Request) -> web.Response:
         params = Params(request.query)
-        address, parent = self._parent(params)
+        address, parent = parent_params(params)
         statuses = params.choices("status", ("OPEN", "CLOSED", "LIQUIDATED"))
         limit = params.limit()
         before_height = params.integer("createdBeforeOrAtHeight", 0, 2**63)
@@ -121,7 +121,7 @@ class ParentRoutes:
 
     async def asset_positions(self, request: web.Request) -> web.Response:
         params = Params(request.query)
-        address, parent = self._parent(params)
+        address, parent = parent_params(params)
         params.check()
         positions = [
             p for sid in self._children(address, parent) for p in self.store.asset_positions(sid)
@@ -132,7 +132,7 @@ class ParentRoutes:
         """The children's ticks, highest block first, cut to `limit`, then summed per hour
         (comlink aggregates after the limit)."""
         params = Params(request.query)
-        address, parent = self._parent(params)
+        address, parent = parent_params(params)
         limit = params.limit()
         before_height = params.integer("createdBeforeOrAtHeight", 0, 2**63)
         before = params.timestamp("createdBeforeOrAt")

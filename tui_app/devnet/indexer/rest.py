@@ -43,6 +43,7 @@ from .queries import (
 from .ratelimit import RateLimit, RateLimiter
 from .render import iso
 from .store import IndexerStore
+from .transfer_rest import TransferRoutes
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ class RestServer:
         self.limiter = RateLimiter(rate_limit or RateLimit(), clock)
         self.app = web.Application(middlewares=[self._faults_middleware, self._limit_middleware])
         self.parents = ParentRoutes(store, not_found)
+        self.transfers = TransferRoutes(store, not_found)
         self._routes()
         self._runner: web.AppRunner | None = None
 
@@ -164,6 +166,7 @@ class RestServer:
         get("/v4/perpetualPositions", self.perpetual_positions)
         get("/v4/assetPositions", self.asset_positions)
         get("/v4/historical-pnl", self.historical_pnl)
+        self.transfers.add_to(self.app.router)
 
     async def height(self, request: web.Request) -> web.Response:
         return web.json_response(self.store.height_object())

@@ -43,6 +43,7 @@ from .orders import (
 from .parents import is_child_of, parent_channel_id, parent_contents, sum_strings
 from .positions import PositionRecord
 from .render import asset_position_rest, asset_position_ws, dec, fill_ws, iso, usdc
+from .transfers import TransferRecord
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +81,13 @@ class _PendingSubaccount:
     fills: list[dict] = field(default_factory=list)
     positions: dict[str, dict] = field(default_factory=dict)
     assets: dict[str, dict] = field(default_factory=dict)
+    transfers: list[dict] = field(default_factory=list)
 
     def messages(self) -> list[dict]:
         """The block's contents for this subaccount, split as the real block processor
         splits them: fills with their orders and positions (fill and order events), then
-        balances (the subaccount-update event)."""
+        balances (the subaccount-update event), then one message per transfer (ender's
+        transfer handler sends `transfers` alone, a single object)."""
         trading: dict[str, Any] = {}
         if self.positions:
             trading["perpetualPositions"] = list(self.positions.values())
@@ -93,7 +96,8 @@ class _PendingSubaccount:
         if self.fills:
             trading["fills"] = self.fills
         balances = {"assetPositions": list(self.assets.values())} if self.assets else {}
-        return [m for m in (trading, balances) if m]
+        transfers = [{"transfers": t} for t in self.transfers]
+        return [m for m in (trading, balances) if m] + transfers
 
 
 class IndexerStore:
@@ -111,6 +115,7 @@ class IndexerStore:
         self.positions: dict[SubaccountId, dict[str, PositionRecord]] = {}
         self._current_position: dict[tuple[SubaccountId, int], PositionRecord] = {}
         self.usdc: dict[SubaccountId, int] = {}
+        self.transfers: dict[SubaccountId, list[TransferRecord]] = {}
         self.updated_height: dict[SubaccountId, int] = {}
         self._net_transfers: dict[SubaccountId, int] = {}
         self.pnl_ticks: dict[SubaccountId, list[dict]] = {}
@@ -290,13 +295,21 @@ class IndexerStore:
 
     def _on_balance(self, event: ev.BalanceChanged) -> None:
         sid = event.subaccount
-        if sid not in self.usdc:
-            # A subaccount's first balance is a deposit.
+        if sid not in self.usdc and sid not in self._net_transfers:
+            # A subaccount's first balance (genesis funding) counts as a deposit.
             self._net_transfers[sid] = event.usdc_quantums
         self.usdc[sid] = event.usdc_quantums
         self.updated_height[sid] = event.height
         body = asset_position_ws(event.usdc_quantums, sid.owner, sid.number)
         self._pend(sid).assets[body["positionId"]] = body
+
+    def _on_transfer(self, event: ev.TransferCreated) -> None:
+        record = TransferRecord.of(event)
+        for sid in record.subaccounts:
+            self.transfers.setdefault(sid, []).append(record)
+            self._pend(sid).transfers.append(record.ws_object(sid))
+            sign = -1 if sid == record.sender_subaccount else 1
+            self._net_transfers[sid] = self._net_transfers.get(sid, 0) + sign * record.quantums
 
     def _on_trade(self, event: ev.TradeExecuted) -> None:
         market = self.markets.get(event.ticker)
@@ -375,6 +388,7 @@ class IndexerStore:
         ev.FillCreated: _on_fill,
         ev.PositionChanged: _on_position,
         ev.BalanceChanged: _on_balance,
+        ev.TransferCreated: _on_transfer,
         ev.TradeExecuted: _on_trade,
         ev.OraclePriceChanged: _on_oracle,
         ev.BookLevelChanged: _on_book_level,
@@ -544,6 +558,11 @@ class IndexerStore:
 
     def order_records(self, sid: SubaccountId) -> list[OrderRecord]:
         return list(self._orders_by_subaccount.get(sid, {}).values())
+
+    def transfer_records(self, sids: list[SubaccountId]) -> list[TransferRecord]:
+        """The subaccounts' transfers, each once, newest first (by event id)."""
+        unique = {r.event_id: r for sid in sids for r in self.transfers.get(sid, [])}
+        return sorted(unique.values(), key=lambda r: r.event_id, reverse=True)
 
     def position_records(self, sid: SubaccountId) -> list[PositionRecord]:
         return list(self.positions.get(sid, {}).values())
