@@ -112,6 +112,14 @@ def test_send_token_moves_bank_coins_and_creates_the_recipient(h: ChainHarness) 
     assert wallet(h, BOB.address, NATIVE_DENOM) == 10**24 + 10**18
 
 
+def test_bad_send_token_amounts_fail_in_the_block(h: ChainHarness) -> None:
+    # cosmos-sdk v0.50's bank checks MsgSend in its msg server, not at CheckTx.
+    zero = delivered(h, h.send(h.alice.send_token(BOB.address, 0)))
+    assert_refused(zero, "sdk", 10, "message index: 0: 0" + USDC_DENOM + ": invalid coins")
+    too_much = delivered(h, h.send(h.alice.send_token(BOB.address, GENESIS_WALLET_USDC)))
+    assert_refused(too_much, "sdk", 5, "is smaller than")
+
+
 def test_withdraw_keeps_an_open_position_collateralized(h: ChainHarness) -> None:
     btc = h.chain.markets[0]
     # Alice holds 10 BTC long, bought on credit at the oracle price.

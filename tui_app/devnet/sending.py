@@ -6,7 +6,7 @@ protocol/x/subaccounts: `SubaccountId.Validate`, the transfer keeper's collatera
 `GetErrorFromUpdateResults`) and cosmos-sdk's bank (MsgSend, insufficient funds).
 
 Two stages, as on the chain: `validate_basic` is stateless and runs at CheckTx (a failure
-refuses the tx); `Sending.execute` runs when the tx is delivered in a block (a failure is
+refuses the tx; MsgSend has none since cosmos-sdk v0.50); `Sending.execute` runs when the tx is delivered in a block (a failure is
 recorded in the block, the tx's fee and sequence are still spent) and for Simulate. A tx's
 messages apply all or nothing. USDC (asset 0) quantums and the USDC bank denom's base units
 are the same unit (6 decimals both).
@@ -74,17 +74,17 @@ def validate_basic(msg: Message) -> None:
         if not is_valid_address(msg.recipient):
             raise ChainError(errors.INVALID_ACCOUNT_ADDRESS)
         _validate_usdc_amount(msg.asset_id, msg.quantums)
-    elif isinstance(msg, MsgSend):
-        for name, address in (("from", msg.from_address), ("to", msg.to_address)):
-            if not is_valid_address(address):
-                raise ChainError(
-                    errors.INVALID_ADDRESS, f"invalid {name} address: {_bech32_error(address)}"
-                )
-        send_coins(msg)
+    # MsgSend has no ValidateBasic since cosmos-sdk v0.50: its msg server checks it.
 
 
 def send_coins(msg: MsgSend) -> list[tuple[str, int]]:
-    """A MsgSend's amount, which must be valid, sorted, positive coins (sdk.Coins)."""
+    """A MsgSend's addresses and amount (valid, sorted, positive coins), as the bank's
+    msg server checks them."""
+    for name, address in (("from", msg.from_address), ("to", msg.to_address)):
+        if not is_valid_address(address):
+            raise ChainError(
+                errors.INVALID_ADDRESS, f"invalid {name} address: {_bech32_error(address)}"
+            )
     coins = []
     for coin in msg.amount:
         if not coin.amount.isdigit() or int(coin.amount) == 0:

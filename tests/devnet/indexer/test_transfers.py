@@ -102,6 +102,12 @@ async def test_parent_channel_forwards_transfers_but_not_between_its_children(
         await subscribe(ws, "v4_parent_subaccounts", parent_id)
         # alice/0 -> alice/128: both children of parent 0, so socks drops the transfer.
         await _send_and_commit(devnet, h.alice.transfer(USDC, h.alice.sub(128)))
+        # socks deletes `transfers` and forwards the rest: only blockHeight, per child.
+        emptied = [
+            await recv_until(ws, lambda m: list(m.get("contents", {})) == ["blockHeight"])
+            for _ in range(2)
+        ]
+        assert sorted(m["subaccountNumber"] for m in emptied) == [0, 128]
         await _send_and_commit(devnet, h.alice.transfer(USDC, h.bob.sub()))
         message = await recv_until(ws, _transfer_message)
         assert message["channel"] == "v4_parent_subaccounts"
