@@ -319,22 +319,23 @@ class OrderStore:
         allowed = None if expect is None else tuple(OrderStatus(s).value for s in expect)
         audits = [] if audit is None else [_audit_row(audit, _time_text(now))]
 
+        assignments = ", ".join(f"{name} = ?" for name in changes)
+        status_test = "" if allowed is None else f" AND status IN ({_marks(len(allowed))})"
+        # One statement: the row as written comes back (each statement step lets go of the
+        # GIL, and getting it back may wait behind a busy thread).
+        sql = (f"UPDATE dydx_order_metadata SET {assignments} WHERE order_id = ?{status_test} "
+               f"RETURNING {', '.join(_ORDER_COLUMNS)}")  # fmt: skip
+        params = (*changes.values(), order_id, *(allowed or ()))
+
         def update(db: sqlite3.Connection) -> tuple[Any, ...]:
-            current = _fetch_row(db, order_id)
-            if current is None:
-                raise MetadataNotFound(order_id)
-            status_now = current[_STATUS_COLUMN]
-            if allowed is not None and status_now not in allowed:
-                raise StatusConflict(order_id, status_now, allowed)
-            assignments = ", ".join(f"{name} = ?" for name in changes)
-            db.execute(
-                f"UPDATE dydx_order_metadata SET {assignments} WHERE order_id = ?",
-                (*changes.values(), order_id),
-            )
+            rows = db.execute(sql, params).fetchall()  # all: the statement is done
+            if not rows:  # missing, or not in an expected status: say which
+                current = _fetch_row(db, order_id)
+                if current is None:
+                    raise MetadataNotFound(order_id)
+                raise StatusConflict(order_id, current[_STATUS_COLUMN], allowed or ())
             _insert_audits(db, audits)
-            # The row as written: the one read plus the changes (no second read).
-            merged = dict(zip(_ORDER_COLUMNS, current, strict=True)) | changes
-            return tuple(merged[name] for name in _ORDER_COLUMNS)
+            return tuple(rows[0])
 
         return _row_to_order(await self._write(update))
 
