@@ -236,3 +236,19 @@ async def test_balances_in_rest_follow_deposits_and_withdrawals(devnet: Devnet) 
     assert last["assetPositions"]["USDC"]["size"] == "1000060"
     assert last["equity"] == "1000060"
     assert h.chain.subaccount(SubaccountId(alice, 0)).usdc_quantums == 1_000_060 * USDC
+
+
+async def test_an_emptied_subaccount_has_no_asset_positions_in_rest(devnet: Devnet) -> None:
+    h = devnet.h
+    everything = h.chain.subaccount(SubaccountId(ALICE.address, 0)).usdc_quantums
+    await _send_and_commit(devnet, h.alice.withdraw(everything))
+    alice = ALICE.address
+    async with httpx.AsyncClient(base_url=devnet.rest_url) as http:
+        subaccount = (await http.get(f"/v4/addresses/{alice}/subaccountNumber/0")).json()
+        positions = (
+            await http.get(f"/v4/assetPositions?address={alice}&subaccountNumber=0")
+        ).json()
+    # comlink's filterAssetPositions: a zero balance is no position at all.
+    assert subaccount["subaccount"]["assetPositions"] == {}
+    assert subaccount["subaccount"]["equity"] == "0"
+    assert positions == {"positions": []}

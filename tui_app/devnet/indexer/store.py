@@ -554,7 +554,10 @@ class IndexerStore:
         return {"candles": [c.as_dict() for c in chosen]}
 
     def asset_positions(self, sid: SubaccountId) -> list[dict]:
-        return [asset_position_rest(self.usdc[sid], sid.number)]
+        """REST asset positions: comlink's filterAssetPositions drops a zero balance (a
+        subaccount emptied by a withdrawal has none)."""
+        usdc_quantums = self.usdc[sid]
+        return [asset_position_rest(usdc_quantums, sid.number)] if usdc_quantums else []
 
     def order_records(self, sid: SubaccountId) -> list[OrderRecord]:
         return list(self._orders_by_subaccount.get(sid, {}).values())
