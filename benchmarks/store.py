@@ -1,7 +1,9 @@
 """store: the order metadata store (real SQLite, WAL, synchronous=FULL) holding 100,000
 orders. insert+update is what `place` does to it: the pending row with its audit entry
 committed, then the row set active with the second audit entry (two transactions, two
-fsyncs). lookup is `find(order_id)` of a random existing order.
+fsyncs), both awaited here (`place` itself waits only for the first: the second is
+written behind, `OrderStore.write_behind`). lookup is `find(order_id)` of a random
+existing order.
 
 Baseline of insert+update: what two durable commits cost at least on this disk, two
 `os.fsync` of a small write to a file in the same directory, sampled in turn with ours
