@@ -60,9 +60,14 @@ async def test_a_cell_change_re_renders_only_its_cell_and_shows_the_new_text():
         for i in range(8):
             table.upsert(f"k{i}", ((f"row{i}", None), (f"{i:03d}", None)))
         await pilot.pause()
+        # The first resize bumps the update count after the first paint; the caches only
+        # hold renders of the current count (older ones can never be hit): paint again.
+        table.refresh()
+        await pilot.pause()
         before = lines(table)
         count = table._update_count
-        cached = set(table._cell_render_cache.keys())
+        cache = table._cell_render_cache
+        cached = {key: cache.get(key) for key in cache.keys()}
         assert cached
 
         table.upsert("k3", (("row3", None), ("999", None)))  # same width
@@ -72,11 +77,11 @@ async def test_a_cell_change_re_renders_only_its_cell_and_shows_the_new_text():
         changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
         assert len(changed) == 1
         assert "999" in after[changed[0]] and "row3" in after[changed[0]]
-        # Only the changed cell's render was dropped; nothing of another row was redone.
-        now_cached = set(table._cell_render_cache.keys())
-        dropped = cached - now_cached
-        assert {(k[0].value, k[1].value) for k in dropped} == {("k3", "value")}
-        assert {k[0].value for k in now_cached - cached} == {"k3"}
+        # Only the changed cell was rendered again; every other cell kept its render.
+        now_cached = {key: cache.get(key) for key in cache.keys()}
+        assert now_cached.keys() == cached.keys()
+        redone = {key for key, lines_ in now_cached.items() if lines_ is not cached[key]}
+        assert {(k[0].value, k[1].value) for k in redone} == {("k3", "value")}
 
         # A plain DataTable would have drawn the same screen.
         plain = DataTable(cursor_type="row", zebra_stripes=True,
@@ -118,3 +123,20 @@ def test_the_indexed_cache_finds_entries_by_part_and_forgets_evicted_keys():
     assert cache._indexed <= 2 * cache.maxsize
     cache.discard_part("c")
     assert len(cache) == 0
+
+
+async def test_renders_of_an_older_update_count_are_not_kept():
+    """Adding rows bumps the update count: the caches then hold only renders that can
+    still be found (the garbage collector walks whatever they hold)."""
+    app = TableApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.query_one(KeyedTable)
+        for i in range(8):
+            table.upsert(f"k{i}", ((f"row{i}", None), (f"{i:03d}", None)))
+            await pilot.pause()
+        table.refresh()  # (a resize may bump the count without a paint)
+        await pilot.pause()
+        count = table._update_count
+        cells = table._cell_render_cache
+        assert len(cells)
+        assert all(key[6] == count for key in cells.keys())  # (row, column, ..., count, ...)
