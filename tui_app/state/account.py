@@ -73,6 +73,7 @@ from tui_app.state.changes import (
 from tui_app.state.gaps import MessageIdTracker
 from tui_app.state.orderbook import OrderBook
 from tui_app.state.orders import (
+    FINAL_STATUSES,
     SHORT_TERM_FLAGS,
     TrackedOrder,
     derive_status,
@@ -481,7 +482,7 @@ class AccountState:
         order_id = order["id"]
         self._orders[order_id] = tracked
         status = tracked.status = derive_status(tracked, self.block_height)
-        if status.is_final:
+        if status in FINAL_STATUSES:
             self._finish(order_id)
         else:
             gtb = order["good_til_block"]

@@ -53,6 +53,8 @@ _LIVE = frozenset(
         OrderStatus.BEST_EFFORT_CANCELED,
     }
 )
+FINAL_STATUSES = _FINAL
+"""For the feed's hot path: `status in FINAL_STATUSES` skips the `is_final` property call."""
 
 
 class TrackedOrder:
