@@ -46,7 +46,8 @@ class Signer:
 
     def place(self, client_id: int, side: int, quantums: int, subticks: int, *, flags: int = 0,
               clob_pair_id: int = 0, gtb: int = 0, gtbt: int = 0, tif: int = 0,
-              reduce_only: bool = False) -> bytes:
+              reduce_only: bool = False, condition_type: int = 0,
+              trigger_subticks: int = 0) -> bytes:
         order = Order(
             order_id=self.order_id(client_id, flags, clob_pair_id),
             side=side,
@@ -54,6 +55,8 @@ class Signer:
             subticks=subticks,
             time_in_force=tif,
             reduce_only=reduce_only,
+            condition_type=condition_type,
+            conditional_order_trigger_subticks=trigger_subticks,
         )
         if flags == 0:
             order.good_til_block = gtb

@@ -173,7 +173,7 @@ class Chain:
         return int(free.scaleb(6))
 
     def open_orders(self) -> list[Order]:
-        return self.clob.open_orders()
+        return self.clob.open_orders() + self.clob.untriggered_orders()
 
     def order(self, order_id: OrderId) -> Order | None:
         return self.clob.find(order_id)
@@ -399,6 +399,8 @@ class Chain:
             self._stored[tx.txhash] = StoredTx(tx.tx_bytes, result, height, block_time)
         self._pending_stateful.clear()
         self.clob.expire(height, int(block_time.timestamp()))
+        # EndBlocker: conditional orders trigger on this block's oracle prices.
+        triggered = self.clob.trigger_conditional()
         self.height = height
         self.block_time = block_time
         self._block_hashes[height] = _hash_block(height, self._block_hashes.get(height - 1, b""))
@@ -410,6 +412,9 @@ class Chain:
                 self.emit_now(event)
         self._forget_old_txs(height)
         self.emit_now(BlockCommitted(height, block_time))
+        if triggered:
+            # PrepareCheckState: triggered orders join the book; they match in the next block.
+            self.clob.activate_triggered(triggered)
         return height
 
     def _deliver_sending(self, tx: PendingStatefulTx) -> ChainError | None:

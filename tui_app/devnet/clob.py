@@ -3,7 +3,10 @@
 Short-term orders (order_flags 0) live in the memclob only: they are checked, matched and
 rested when their transaction arrives (CheckTx), expire after their good_til_block, and
 their cancels are best effort. Stateful (long-term) orders are checked at CheckTx but take
-effect in the next block (DeliverTx). Every refusal is a `ChainError` with the chain's own
+effect in the next block (DeliverTx). Conditional orders (order_flags 32) are stateful
+orders that wait, off the book, until the oracle price reaches their trigger price
+(`trigger_conditional` at the end of a block); they then enter the book when the block
+has committed, and match from the next block on. Every refusal is a `ChainError` with the chain's own
 code. Events are handed to an `EventSink`: off-chain ones at once, on-chain ones when the
 block commits (with that block's height and time).
 """
@@ -20,11 +23,13 @@ from typing import Protocol
 from v4_proto.dydxprotocol.clob import order_pb2, tx_pb2
 
 from tui_app.devnet import errors
+from tui_app.devnet.conditional import CONDITION_TYPES, UntriggeredOrders
 from tui_app.devnet.errors import ChainError
 from tui_app.devnet.events import (
     BalanceChanged,
     BookLevelChanged,
     ChainEvent,
+    ConditionalOrderTriggered,
     FillCreated,
     OrderFilled,
     OrderPlaced,
@@ -97,6 +102,7 @@ class Clob:
     ) -> None:
         self.params = params
         self.markets = markets
+        self.oracles = oracles  # by perpetual id; the chain moves them in place
         self.ledger = ledger
         self.blocks = blocks
         self.sink = sink
@@ -111,6 +117,8 @@ class Clob:
         self.stateful_orders: dict[OrderId, Order] = {}
         self.cancelled_stateful: set[OrderId] = set()
         self.removed_stateful: set[OrderId] = set()
+        # Conditional orders in state that have not triggered (a subset of stateful_orders).
+        self.untriggered = UntriggeredOrders()
         # Accepted at CheckTx, applied in the next block.
         self.pending_placements: dict[OrderId, Order] = {}
         self.pending_cancels: set[OrderId] = set()
@@ -119,10 +127,14 @@ class Clob:
     # ------------------------------------------------------------------ queries
 
     def open_orders(self) -> list[Order]:
+        """The orders resting on the books (untriggered conditional orders are not)."""
         orders: list[Order] = []
         for book in self.engine.books.values():
             orders.extend(book.orders())
         return orders
+
+    def untriggered_orders(self) -> list[Order]:
+        return self.untriggered.orders()
 
     def find(self, order_id: OrderId) -> Order | None:
         return self.engine.find(order_id) or self.stateful_orders.get(order_id)
@@ -231,20 +243,18 @@ class Clob:
 
     def check_stateful_place(self, order: Order) -> None:
         self._validate_basic(order)
-        if order.order_id.order_flags == FLAG_CONDITIONAL:
-            raise ChainError(
-                errors.CONDITIONAL_ORDERS_NOT_SUPPORTED,
-                "conditional orders are not supported by the devnet",
-            )
-        if order.order_id.order_flags != FLAG_LONG_TERM:
-            raise ChainError(
-                errors.INVALID_ORDER_FLAG, f"order flags {order.order_id.order_flags}"
-            )
+        flags = order.order_id.order_flags
+        if flags not in (FLAG_LONG_TERM, FLAG_CONDITIONAL):
+            raise ChainError(errors.INVALID_ORDER_FLAG, f"order flags {flags}")
         self._check_good_til_block_time(order.good_til_block_time)
-        if order.is_immediate:
+        # Only long-term orders may not be IOC: a conditional IOC order is a stop/take-profit
+        # market order.
+        if flags == FLAG_LONG_TERM and order.is_immediate:
             raise ChainError(
                 errors.STATEFUL_ORDERS_CANNOT_BE_IMMEDIATE, f"order {_fmt(order.order_id)}"
             )
+        if flags == FLAG_CONDITIONAL:
+            self._check_trigger_subticks(order)
         oid = order.order_id
         if oid in self.stateful_orders or oid in self.pending_placements:
             raise ChainError(errors.STATEFUL_ORDER_ALREADY_EXISTS, f"order {_fmt(oid)}")
@@ -308,6 +318,11 @@ class Clob:
             return
         order.tx_hash = txhash
         self.stateful_orders[order_id] = order
+        if order_id.order_flags == FLAG_CONDITIONAL:
+            # Stored, announced UNTRIGGERED, kept off the book until it triggers.
+            self.untriggered.add(order)
+            self.sink.emit_at_commit(self._placed_event(order, on_chain=True))
+            return
         if order.post_only and self.engine.would_cross(order):
             self.sink.emit_at_commit(self._placed_event(order, on_chain=True))
             self._drop_stateful(order, RemovalReason.POST_ONLY_WOULD_CROSS_MAKER_ORDER)
@@ -319,8 +334,9 @@ class Clob:
         order = self.stateful_orders.get(order_id)
         if order is None:
             raise ChainError(errors.STATEFUL_CANCEL_FOR_REMOVED_ORDER, f"order {_fmt(order_id)}")
-        self.engine.books[order_id.clob_pair_id].remove(order_id)
-        self._touch(order)
+        if self.untriggered.remove(order_id) is None:
+            self.engine.books[order_id.clob_pair_id].remove(order_id)
+            self._touch(order)
         self.cancelled_stateful.add(order_id)
         del self.stateful_orders[order_id]
         self.sink.emit_at_commit(self._removed_event(order, RemovalReason.USER_CANCELED, True))
@@ -334,6 +350,10 @@ class Clob:
                 self._remove(order, RemovalReason.EXPIRED, final=True)
             elif not order.order_id.is_short_term and order.good_til_block_time <= block_time_unix:
                 self._remove(order, RemovalReason.EXPIRED, final=True)
+        if self.untriggered:
+            for order in self.untriggered.expired(block_time_unix):
+                self.untriggered.remove(order.order_id)
+                self._drop_stateful(order, RemovalReason.EXPIRED)
         for order_id, (order, reason) in list(self.best_effort_removed.items()):
             if order.good_til_block <= height:
                 del self.best_effort_removed[order_id]
@@ -343,16 +363,45 @@ class Clob:
                 del self.short_term_cancels[order_id]
         self._flush_levels()
 
+    def trigger_conditional(self) -> list[Order]:
+        """End of block: take out the conditional orders whose trigger price the oracle
+        has reached (reported in this block); `activate_triggered` books them."""
+        if not self.untriggered:
+            return []
+        triggered: list[Order] = []
+        for clob_pair_id in self.untriggered.clob_pair_ids():
+            market = self.markets[clob_pair_id]
+            # Exact (unrounded) oracle subticks, as the chain's GetOraclePriceSubticksRat.
+            oracle = market.price_to_subticks(self.oracles[market.perpetual_id])
+            triggered.extend(self.untriggered.poll(clob_pair_id, oracle))
+        for order in triggered:
+            self.sink.emit_at_commit(self._triggered_event(order))
+        return triggered
+
+    def activate_triggered(self, orders: list[Order]) -> None:
+        """After the block commits (PrepareCheckState), triggered orders enter the book as
+        long-term orders would: their matches belong to the next block."""
+        for order in orders:
+            if order.order_id not in self.stateful_orders:
+                continue
+            if order.post_only and self.engine.would_cross(order):
+                self._drop_stateful(order, RemovalReason.POST_ONLY_WOULD_CROSS_MAKER_ORDER)
+                continue
+            self._enter(order, on_chain=True, announce=False)
+
     # ------------------------------------------------------------------ internals
 
-    def _enter(self, order: Order, on_chain: bool) -> None:
-        """Match a new order, then rest what is left (or drop an IOC remainder)."""
+    def _enter(self, order: Order, on_chain: bool, announce: bool = True) -> None:
+        """Match a new order, then rest what is left (or drop an IOC remainder).
+
+        A triggered conditional order is not announced again: its trigger event was."""
         self.engine.stamp(order)
-        event = self._placed_event(order, on_chain)
-        if on_chain:
-            self.sink.emit_at_commit(event)
-        else:
-            self.sink.emit_now(event(self.blocks.height + 1, self.blocks.block_time)[0])
+        if announce:
+            event = self._placed_event(order, on_chain)
+            if on_chain:
+                self.sink.emit_at_commit(event)
+            else:
+                self.sink.emit_now(event(self.blocks.height + 1, self.blocks.block_time)[0])
         result = self.engine.match(order, lambda m: self._book_match(m, order.tx_hash))
         for maker, reason in result.removed_makers:
             self._touch(maker)
@@ -489,6 +538,13 @@ class Clob:
 
         return make
 
+    def _triggered_event(self, order: Order) -> Callable[[int, datetime], list[ChainEvent]]:
+        def make(height: int, time: datetime) -> list[ChainEvent]:
+            order.updated_height, order.updated_at = height, time
+            return [ConditionalOrderTriggered(order.snapshot(), height, time)]
+
+        return make
+
     def _removed_event(
         self, order: Order, reason: RemovalReason, final: bool
     ) -> Callable[[int, datetime], list[ChainEvent]]:
@@ -538,6 +594,10 @@ class Clob:
         market = self.markets.get(oid.clob_pair_id)
         if market is None:
             raise ChainError(errors.INVALID_CLOB, f"clob pair {oid.clob_pair_id} does not exist")
+        if order.condition_type and order.condition_type not in CONDITION_TYPES:
+            raise ChainError(
+                errors.INVALID_CONDITION_TYPE, f"invalid condition type ({order.condition_type})"
+            )
         if order.side not in (Side.BUY, Side.SELL):
             raise ChainError(errors.INVALID_ORDER_SIDE, f"side {int(order.side)}")
         if order.time_in_force is TimeInForce.FILL_OR_KILL:
@@ -567,6 +627,36 @@ class Clob:
         if oid.is_short_term and order.good_til_block == 0:
             raise ChainError(
                 errors.INVALID_ORDER_GOOD_TIL_BLOCK, "short-term order needs a goodTilBlock"
+            )
+        if oid.order_flags == FLAG_CONDITIONAL:
+            if not order.condition_type:
+                raise ChainError(
+                    errors.INVALID_CONDITION_TYPE, "condition type cannot be unspecified"
+                )
+            if order.conditional_order_trigger_subticks == 0:
+                raise ChainError(
+                    errors.INVALID_CONDITIONAL_ORDER_TRIGGER_SUBTICKS,
+                    "conditional order trigger subticks cannot be 0",
+                )
+        elif order.condition_type:
+            raise ChainError(
+                errors.INVALID_CONDITION_TYPE, "condition type specified for non-conditional order"
+            )
+        elif order.conditional_order_trigger_subticks:
+            raise ChainError(
+                errors.INVALID_CONDITIONAL_ORDER_TRIGGER_SUBTICKS,
+                "conditional order trigger subticks greater than 0 for non-conditional order",
+            )
+
+    def _check_trigger_subticks(self, order: Order) -> None:
+        """Stateful validation: the trigger price must sit on the clob pair's ticks."""
+        market = self.markets[order.order_id.clob_pair_id]
+        if order.conditional_order_trigger_subticks % market.subticks_per_tick:
+            raise ChainError(
+                errors.INVALID_PLACE_ORDER,
+                f"Conditional order trigger subticks {order.conditional_order_trigger_subticks} "
+                f"must be a multiple of the ClobPair's SubticksPerTick "
+                f"{market.subticks_per_tick}",
             )
 
     def _check_good_til_block(self, good_til_block: int) -> None:

@@ -147,7 +147,9 @@ STATEFUL_CANCEL_FOR_REMOVED_ORDER = _clob(
 )
 BLOCK_RATE_LIMIT_EXCEEDED = _clob(5001, "Block rate limit exceeded")
 INVALID_CONDITION_TYPE = _clob(6000, "Conditional type is invalid")
-CONDITIONAL_ORDERS_NOT_SUPPORTED = _clob(9002, "This function is not implemented")
+INVALID_CONDITIONAL_ORDER_TRIGGER_SUBTICKS = _clob(
+    6001, "Conditional order trigger subticks is invalid"
+)
 REDUCE_ONLY_DISABLED = _clob(9003, "Reduce-only is currently disabled")
 # The chain refuses a short-term order that fails the collateral check with this
 # (subaccounts module) error; the order never rests.

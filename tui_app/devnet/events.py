@@ -5,7 +5,8 @@ happen. Two producers exist, as on the real network:
 - off-chain (the memclob, at CheckTx): short-term orders placed, cancelled, replaced;
   the real indexer learns of these through its full node's order stream (status
   BEST_EFFORT_OPENED / BEST_EFFORT_CANCELED);
-- on-chain (at block commit): fills, positions, balances, stateful orders, expiries.
+- on-chain (at block commit): fills, positions, balances, stateful orders (conditional
+  ones placed untriggered, then triggered), expiries.
   These carry the committed block's height and time.
 
 Order objects in events are snapshots (`Order.snapshot()`), safe to keep.
@@ -54,6 +55,17 @@ class OrderPlaced:
 
     order: Order
     on_chain: bool
+    height: int
+    time: datetime
+
+
+@dataclass(frozen=True)
+class ConditionalOrderTriggered:
+    """A conditional order's trigger condition held at the end of a block (the chain's
+    ConditionalOrderTriggered stateful-order event). Untriggered, it was announced by an
+    on-chain `OrderPlaced`; from the next block on it matches like a long-term order."""
+
+    order: Order
     height: int
     time: datetime
 
@@ -153,6 +165,7 @@ ChainEvent = (
     BlockCommitted
     | OraclePriceChanged
     | OrderPlaced
+    | ConditionalOrderTriggered
     | OrderFilled
     | OrderRemoved
     | FillCreated
