@@ -175,6 +175,9 @@ class Chain:
     def open_orders(self) -> list[Order]:
         return self.clob.open_orders() + self.clob.untriggered_orders()
 
+    def untriggered_orders(self) -> list[Order]:
+        return self.clob.untriggered_orders()
+
     def order(self, order_id: OrderId) -> Order | None:
         return self.clob.find(order_id)
 

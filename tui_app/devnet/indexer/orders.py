@@ -5,6 +5,13 @@ captures in tests/fixtures/indexer_samples): the off-chain order stream ("vulcan
 orders placed or cancelled best-effort, no heights) and the block processor ("ender":
 stateful placements, fills, committed removals, with heights and update times). REST adds
 `subaccountNumber` and `totalFilled`.
+
+Conditional orders: ender announces the placement (UNTRIGGERED) from its database row, so
+the message carries `totalFilled` and `triggerPrice`; the trigger is sent on through vulcan
+as an order placement with status OPEN (vulcan's generateSubaccountMessageContents: the
+best-effort shape plus the row's heights and `triggerPrice`). Neither the messages nor REST
+carry the proto's condition type or trigger subticks: `type` (STOP_LIMIT, TAKE_PROFIT) and
+`triggerPrice` say them.
 """
 
 from __future__ import annotations
@@ -61,7 +68,17 @@ class OrderRecord:
 
     def placed_message(self) -> dict:
         """Block processor: a stateful order placed (OPEN or UNTRIGGERED)."""
-        return order_base(self.order, self.market, self.status) | self._heights()
+        body = order_base(self.order, self.market, self.status) | self._heights()
+        if self.order.condition_type:
+            body["totalFilled"] = total_filled(self.order, self.market)
+            body["triggerPrice"] = trigger_price(self.order, self.market)
+        return body
+
+    def triggered_message(self) -> dict:
+        """Off-chain stream: a conditional order triggered (status OPEN, with its heights)."""
+        body = order_base(self.order, self.market, self.status) | self._heights()
+        body["triggerPrice"] = trigger_price(self.order, self.market)
+        return body
 
     def fill_message(self) -> dict:
         """Block processor: an order whose filled amount changed (OPEN or FILLED)."""
@@ -88,6 +105,8 @@ class OrderRecord:
             }
         body = order_base(self.order, self.market, self.status) | self._heights()
         body["totalFilled"] = total_filled(self.order, self.market)
+        if self.order.condition_type:
+            body["triggerPrice"] = trigger_price(self.order, self.market)
         body["removalReason"] = self.removal_reason
         return body
 

@@ -141,8 +141,9 @@ class IndexerStore:
             self._add_market(params, chain.oracle_price(params.clob_pair_id))
         for sub in chain.subaccounts():
             self._load_subaccount(sub)
+        untriggered = {o.order_id for o in chain.untriggered_orders()}
         for order in chain.open_orders():
-            self._load_order(order)
+            self._load_order(order, order.order_id in untriggered)
         self._snapshot_open_interest()
         self._unsubscribe = chain.subscribe(self.on_event)
 
@@ -177,7 +178,7 @@ class IndexerStore:
             if market is not None and position.quantums:
                 self._apply_position(sub.id, market, position)
 
-    def _load_order(self, order: Order) -> None:
+    def _load_order(self, order: Order, untriggered: bool) -> None:
         market = self._by_clob.get(order.order_id.clob_pair_id)
         if market is None:
             return
@@ -185,7 +186,7 @@ class IndexerStore:
         if short:
             status = OPEN if order.filled_quantums else BEST_EFFORT_OPENED
         else:
-            status = UNTRIGGERED if order.condition_type else OPEN
+            status = UNTRIGGERED if untriggered else OPEN
         record = self._record(order, market)
         record.status = status
         record.on_chain = not short or order.filled_quantums > 0
@@ -210,20 +211,28 @@ class IndexerStore:
         if market is None:
             return
         record = self._record(event.order, market)
-        was_untriggered = record.status == UNTRIGGERED
         record.removal_reason = None
         record.optimistic_filled = 0
         if not event.on_chain:
             record.status = BEST_EFFORT_OPENED
             self._publish_subaccount(record.order.order_id.subaccount, record.best_effort_message())
             return
-        # A conditional order is placed untriggered; placed again, it has triggered.
-        record.status = UNTRIGGERED if event.order.condition_type and not was_untriggered else OPEN
+        # A conditional order is placed untriggered (ConditionalOrderTriggered opens it).
+        record.status = UNTRIGGERED if event.order.condition_type else OPEN
         record.on_chain = True
         if record.created_height is None:
             record.created_height = event.height
         self._touch(record, event.height, event.time)
         self._pend(record.order.order_id.subaccount).orders[record.id] = record.placed_message()
+
+    def _on_conditional_triggered(self, event: ev.ConditionalOrderTriggered) -> None:
+        market = self._by_clob.get(event.order.order_id.clob_pair_id)
+        if market is None:
+            return
+        record = self._record(event.order, market)
+        record.status = OPEN
+        self._touch(record, event.height, event.time)
+        self._pend(record.order.order_id.subaccount).orders[record.id] = record.triggered_message()
 
     def _on_order_filled(self, event: ev.OrderFilled) -> None:
         market = self._by_clob.get(event.order.order_id.clob_pair_id)
@@ -383,6 +392,7 @@ class IndexerStore:
 
     _HANDLERS: dict[type, Callable[[IndexerStore, Any], None]] = {
         ev.OrderPlaced: _on_order_placed,
+        ev.ConditionalOrderTriggered: _on_conditional_triggered,
         ev.OrderFilled: _on_order_filled,
         ev.OrderRemoved: _on_order_removed,
         ev.FillCreated: _on_fill,
