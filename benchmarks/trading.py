@@ -219,48 +219,46 @@ async def bench_cancel_all(ctx: Context) -> list[Row]:
 # ----- place ---------------------------------------------------------------------------------
 
 
-async def measure_controller_place(ctx: Context, devnet: DevnetProcess, count: int) -> list[float]:
+async def measure_place(ctx: Context, devnet: DevnetProcess, count: int,
+                        ) -> tuple[list[float], list[float]]:  # fmt: skip
+    """ms per place: ours (controller.place: height, metadata committed first, then the
+    broadcast) and the bare `NodeClient.place_order`, alternately order by order, so that
+    both see the same moments of the machine (a busy second falls on both sides)."""
     parts = await open_controller(devnet, ctx.workdir / f"place-{next(_db_names)}.sqlite3")
-    times = []
+    client = PlainClient(devnet)
+    first_id = random.randrange(1 << 30, 1 << 31)  # far from the store's client ids
+    ours, base = [], []
     try:
+        await asyncio.to_thread(client.connect)
         await parts.controller.markets.market("BTC-USD")  # the market list, once (cached)
+        height = await asyncio.to_thread(client.run, client.node.latest_block_height())
         for i in range(count):
             start = time.perf_counter()
             outcome = await parts.controller.place(buy(i, long_term=False))
-            times.append((time.perf_counter() - start) * 1000)
+            ours.append((time.perf_counter() - start) * 1000)
             if outcome.status != "active":
                 raise RuntimeError(f"place not accepted: {outcome}")
+            base.append(await asyncio.to_thread(_plain_place, client, first_id + i, i, height))
     finally:
+        await asyncio.to_thread(client.close)
         await parts.close()
-    return times
+    return ours, base
 
 
-async def measure_plain_place(devnet: DevnetProcess, count: int) -> list[float]:
-    client = PlainClient(devnet)
-    first_id = random.randrange(1 << 30, 1 << 31)  # far from the store's client ids
-
-    def loop() -> list[float]:
-        client.connect()
-        try:
-            height = client.run(client.node.latest_block_height())
-            times = []
-            for i in range(count):
-                order = Order(
-                    order_id=OrderId(subaccount_id=SubaccountId(owner=ALICE.address, number=0),
-                                     client_id=first_id + i, order_flags=0, clob_pair_id=0),
-                    side=Order.SIDE_BUY, quantums=10_000_000,
-                    subticks=(30_000 + i % 5000) * 100_000, good_til_block=height + 20,
-                )  # fmt: skip
-                start = time.perf_counter()
-                response = client.run(client.node.place_order(client.wallet, order))
-                times.append((time.perf_counter() - start) * 1000)
-                if response.tx_response.code != 0:
-                    raise RuntimeError(f"baseline place refused: {response.tx_response.raw_log}")
-            return times
-        finally:
-            client.close()
-
-    return await asyncio.to_thread(loop)
+def _plain_place(client: PlainClient, client_id: int, i: int, height: int) -> float:
+    """One NodeClient.place_order on the client's own loop (in a worker thread); its ms."""
+    order = Order(
+        order_id=OrderId(subaccount_id=SubaccountId(owner=ALICE.address, number=0),
+                         client_id=client_id, order_flags=0, clob_pair_id=0),
+        side=Order.SIDE_BUY, quantums=10_000_000,
+        subticks=(30_000 + i % 5000) * 100_000, good_til_block=height + 20,
+    )  # fmt: skip
+    start = time.perf_counter()
+    response = client.run(client.node.place_order(client.wallet, order))
+    elapsed = (time.perf_counter() - start) * 1000
+    if response.tx_response.code != 0:
+        raise RuntimeError(f"baseline place refused: {response.tx_response.raw_log}")
+    return elapsed
 
 
 def _place_met(row: Row) -> bool:
@@ -273,8 +271,7 @@ async def bench_place(ctx: Context) -> list[Row]:
     for latency in ctx.latencies:
         devnet = ctx.devnet(latency)
         with frozen_blocks(devnet):  # 200 sequential orders outlast a short-term order's life
-            ours = await measure_controller_place(ctx, devnet, count)
-            base = await measure_plain_place(devnet, count)
+            ours, base = await measure_place(ctx, devnet, count)
         await clear_alice(devnet)
         rows.append(Row("place", f"place ({count} orders)", f"{latency} ms", "ms", ours, base,
                         "NodeClient.place_order", "median ≤ 1.2× the bare client",

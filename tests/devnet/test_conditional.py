@@ -17,12 +17,31 @@ CONDITIONAL = 32
 STOP_LOSS, TAKE_PROFIT = 1, 2
 
 
-def place_cond(h: ChainHarness, client_id: int = 1, side: int = SELL, *, condition=STOP_LOSS,
-               trigger: int = 55_000 * USD, price: int = 54_000 * USD, signer=None, **kw):
+def place_cond(
+    h: ChainHarness,
+    client_id: int = 1,
+    side: int = SELL,
+    *,
+    condition=STOP_LOSS,
+    trigger: int = 55_000 * USD,
+    price: int = 54_000 * USD,
+    signer=None,
+    **kw,
+):
     signer = signer or h.alice
     kw.setdefault("gtbt", h.now + DAY)
-    return h.send(signer.place(client_id, side, BTC // 10, price, flags=CONDITIONAL,
-                               condition_type=condition, trigger_subticks=trigger, **kw))
+    return h.send(
+        signer.place(
+            client_id,
+            side,
+            BTC // 10,
+            price,
+            flags=CONDITIONAL,
+            condition_type=condition,
+            trigger_subticks=trigger,
+            **kw,
+        )
+    )
 
 
 def set_oracle(h: ChainHarness, price: str) -> None:
@@ -48,12 +67,14 @@ def test_conditional_field_rules(h: ChainHarness) -> None:
     assert_refused(place_cond(h, gtbt=0), "clob", 3001, "")
     retry(h)
     # Condition fields on other orders.
-    long_term = h.alice.place(2, BUY, BTC // 10, 50_000 * USD, flags=LONG_TERM,
-                              gtbt=h.now + DAY, condition_type=STOP_LOSS)
+    long_term = h.alice.place(
+        2, BUY, BTC // 10, 50_000 * USD, flags=LONG_TERM, gtbt=h.now + DAY, condition_type=STOP_LOSS
+    )
     assert_refused(h.send(long_term), "clob", 6000, "non-conditional")
     retry(h)
-    short = h.alice.place(3, BUY, BTC // 10, 50_000 * USD, gtb=h.next_height + 3,
-                          trigger_subticks=55_000 * USD)
+    short = h.alice.place(
+        3, BUY, BTC // 10, 50_000 * USD, gtb=h.next_height + 3, trigger_subticks=55_000 * USD
+    )
     assert_refused(h.send(short), "clob", 6001, "non-conditional")
     # A conditional IOC order (stop market) is allowed, unlike a long-term IOC one.
     assert place_cond(h, tif=IOC).code == 0
@@ -89,8 +110,9 @@ def test_untriggered_order_is_stored_off_the_book_and_does_not_match(h: ChainHar
 def test_trigger_direction_follows_side_and_condition(h, side, condition, trigger, oracle):
     # Far-away price so the triggered order rests instead of matching.
     price = 1_000 * USD if side == BUY else 200_000 * USD
-    assert place_cond(h, side=side, condition=condition, trigger=trigger * USD,
-                      price=price).code == 0
+    assert (
+        place_cond(h, side=side, condition=condition, trigger=trigger * USD, price=price).code == 0
+    )
     h.block(2)
     assert h.events_of(ConditionalOrderTriggered) == []
     set_oracle(h, oracle)

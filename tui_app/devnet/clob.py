@@ -6,9 +6,9 @@ their cancels are best effort. Stateful (long-term) orders are checked at CheckT
 effect in the next block (DeliverTx). Conditional orders (order_flags 32) are stateful
 orders that wait, off the book, until the oracle price reaches their trigger price
 (`trigger_conditional` at the end of a block); they then enter the book when the block
-has committed, and match from the next block on. Every refusal is a `ChainError` with the chain's own
-code. Events are handed to an `EventSink`: off-chain ones at once, on-chain ones when the
-block commits (with that block's height and time).
+has committed, and match from the next block on. Every refusal is a `ChainError` with the
+chain's own code. Events are handed to an `EventSink`: off-chain ones at once, on-chain
+ones when the block commits (with that block's height and time).
 """
 
 from __future__ import annotations

@@ -29,8 +29,17 @@ def place_stop(h: ChainHarness, client_id: int = 1, gtbt: int | None = None, **k
     gtbt = gtbt or h.now + DAY
     condition = kw.pop("condition_type", STOP_LOSS)
     trigger = 55_000 if condition == STOP_LOSS else 65_000
-    tx = h.alice.place(client_id, SELL, BTC // 10, 54_000 * USD, flags=CONDITIONAL, gtbt=gtbt,
-                       condition_type=condition, trigger_subticks=trigger * USD, **kw)
+    tx = h.alice.place(
+        client_id,
+        SELL,
+        BTC // 10,
+        54_000 * USD,
+        flags=CONDITIONAL,
+        gtbt=gtbt,
+        condition_type=condition,
+        trigger_subticks=trigger * USD,
+        **kw,
+    )
     assert h.send(tx).code == 0
     return gtbt
 
@@ -103,13 +112,19 @@ async def test_take_profit_type_and_cancel_of_an_untriggered_order(devnet: Devne
         placed = await recv_until(ws, lambda m: is_data("v4_subaccounts")(m) and orders_of(m))
         (order,) = orders_of(placed)
         assert (order["type"], order["timeInForce"], order["status"]) == (
-            "TAKE_PROFIT", "IOC", "UNTRIGGERED")
+            "TAKE_PROFIT",
+            "IOC",
+            "UNTRIGGERED",
+        )
         assert h.send(h.alice.cancel(1, flags=CONDITIONAL, gtbt=gtbt)).code == 0
         h.block()
         removed = await recv_until(ws, lambda m: is_data("v4_subaccounts")(m) and orders_of(m))
         (order,) = orders_of(removed)
         assert (order["status"], order["removalReason"], order["triggerPrice"]) == (
-            "CANCELED", "ORDER_REMOVAL_REASON_USER_CANCELED", "65000")
+            "CANCELED",
+            "ORDER_REMOVAL_REASON_USER_CANCELED",
+            "65000",
+        )
 
 
 async def test_rest_untriggered_filter_and_type(devnet: Devnet) -> None:
@@ -148,4 +163,6 @@ async def test_an_indexer_started_later_knows_which_orders_triggered() -> None:
         client = IndexerClient(devnet.rest_url)
         orders = await client.account.get_subaccount_orders(h.alice.account.address, 0)
         assert sorted((o["clientId"], o["status"]) for o in orders) == [
-            ("1", "OPEN"), ("2", "UNTRIGGERED")]
+            ("1", "OPEN"),
+            ("2", "UNTRIGGERED"),
+        ]

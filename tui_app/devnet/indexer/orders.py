@@ -128,4 +128,3 @@ class OrderRecord:
             body["updatedAt"] = iso(self.updated_at)
             body["updatedAtHeight"] = str(self.updated_height)
         return body
-
