@@ -11,7 +11,7 @@ from tui_app.devnet.events import ConditionalOrderTriggered, FillCreated, OrderP
 from tui_app.devnet.types import RemovalReason
 
 from .conftest import ChainHarness
-from .test_chain_rules import BTC, BUY, DAY, IOC, LONG_TERM, SELL, USD, assert_refused
+from .test_chain_rules import BTC, BUY, DAY, IOC, LONG_TERM, POST_ONLY, SELL, USD, assert_refused
 
 CONDITIONAL = 32
 STOP_LOSS, TAKE_PROFIT = 1, 2
@@ -205,3 +205,28 @@ def test_untriggered_order_expires_at_its_good_til_block_time(h: ChainHarness) -
 def test_blocks_without_conditional_orders_skip_the_trigger_check(h: ChainHarness) -> None:
     assert not h.chain.clob.untriggered
     assert h.chain.clob.trigger_conditional() == []
+
+
+def test_an_order_whose_condition_holds_triggers_at_the_end_of_its_placement_block(
+    h: ChainHarness,
+) -> None:
+    # A stop buy at or above 55000 with the oracle near 60000.
+    assert place_cond(h, side=BUY, trigger=55_000 * USD, price=1_000 * USD).code == 0
+    h.block()
+    placed = [e for e in h.events_of(OrderPlaced) if e.order.condition_type]
+    triggered = h.events_of(ConditionalOrderTriggered)
+    assert [e.height for e in placed] == [e.height for e in triggered] == [h.chain.height]
+    assert h.chain.book_levels(0)[0] == [(1_000 * USD, BTC // 10)]
+
+
+def test_a_triggered_post_only_order_that_would_cross_is_removed(h: ChainHarness) -> None:
+    bid = h.bob.place(1, BUY, BTC // 10, 56_000 * USD, flags=LONG_TERM, gtbt=h.now + DAY)
+    assert h.send(bid).code == 0
+    assert place_cond(h, tif=POST_ONLY).code == 0
+    h.block()
+    set_oracle(h, "50000")
+    h.block(2)
+    assert h.events_of(FillCreated) == []
+    removed = h.events_of(OrderRemoved)[-1]
+    assert removed.reason is RemovalReason.POST_ONLY_WOULD_CROSS_MAKER_ORDER
+    assert h.chain.order(removed.order.order_id) is None

@@ -166,3 +166,30 @@ async def test_an_indexer_started_later_knows_which_orders_triggered() -> None:
             ("1", "OPEN"),
             ("2", "UNTRIGGERED"),
         ]
+
+
+async def test_an_order_triggered_in_its_placement_block_is_sent_untriggered_then_open(
+    devnet: Devnet,
+) -> None:
+    h = devnet.h
+    async with devnet.connect() as ws:
+        await subscribe(ws, "v4_subaccounts", devnet.alice_id)
+        # A take-profit sell at or above 55000 with the oracle near 60000: triggers at once.
+        tx = h.alice.place(
+            1,
+            SELL,
+            BTC // 10,
+            54_000 * USD,
+            flags=CONDITIONAL,
+            gtbt=h.now + DAY,
+            condition_type=TAKE_PROFIT,
+            trigger_subticks=55_000 * USD,
+        )
+        assert h.send(tx).code == 0
+        h.block()
+        height = str(h.chain.height)
+        first = await recv_until(ws, lambda m: is_data("v4_subaccounts")(m) and orders_of(m))
+        second = await recv_until(ws, lambda m: is_data("v4_subaccounts")(m) and orders_of(m))
+    assert [o["status"] for o in orders_of(first)] == ["UNTRIGGERED"]
+    assert [o["status"] for o in orders_of(second)] == ["OPEN"]
+    assert first["contents"]["blockHeight"] == second["contents"]["blockHeight"] == height

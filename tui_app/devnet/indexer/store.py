@@ -82,12 +82,16 @@ class _PendingSubaccount:
     positions: dict[str, dict] = field(default_factory=dict)
     assets: dict[str, dict] = field(default_factory=dict)
     transfers: list[dict] = field(default_factory=list)
+    # Conditional orders triggered in the block: ender hands them to vulcan, which sends
+    # each in a message of its own after the block's.
+    triggered: list[dict] = field(default_factory=list)
 
     def messages(self) -> list[dict]:
         """The block's contents for this subaccount, split as the real block processor
         splits them: fills with their orders and positions (fill and order events), then
         balances (the subaccount-update event), then one message per transfer (ender's
-        transfer handler sends `transfers` alone, a single object)."""
+        transfer handler sends `transfers` alone, a single object), then one per triggered
+        conditional order."""
         trading: dict[str, Any] = {}
         if self.positions:
             trading["perpetualPositions"] = list(self.positions.values())
@@ -97,7 +101,8 @@ class _PendingSubaccount:
             trading["fills"] = self.fills
         balances = {"assetPositions": list(self.assets.values())} if self.assets else {}
         transfers = [{"transfers": t} for t in self.transfers]
-        return [m for m in (trading, balances) if m] + transfers
+        triggered = [{"orders": [order]} for order in self.triggered]
+        return [m for m in (trading, balances) if m] + transfers + triggered
 
 
 class IndexerStore:
@@ -232,7 +237,7 @@ class IndexerStore:
         record = self._record(event.order, market)
         record.status = OPEN
         self._touch(record, event.height, event.time)
-        self._pend(record.order.order_id.subaccount).orders[record.id] = record.triggered_message()
+        self._pend(record.order.order_id.subaccount).triggered.append(record.triggered_message())
 
     def _on_order_filled(self, event: ev.OrderFilled) -> None:
         market = self._by_clob.get(event.order.order_id.clob_pair_id)
