@@ -125,12 +125,19 @@ async def settle(predicate: Any, seconds: float) -> None:
         pass
 
 
+SETTLE_SECONDS = 1.0
+
+
 async def wait_live(app: Any, order_ids: list[str], limit: float = 60.0) -> None:
+    """Until the TUI shows the resting orders, then a second more: start-up's own work
+    (the footer rebuilt after the bindings change, the gateway connecting) is not what a
+    measurement that follows is about."""
     from tui_app.widgets.orders import OrdersTable
 
     table = app.query_one(OrdersTable)
     await wait_for(lambda: all(oid in table for oid in order_ids),
                    "the TUI to show the resting orders", limit)  # fmt: skip
+    await asyncio.sleep(SETTLE_SECONDS)
 
 
 async def pump_into_tui(app: Any, pump: UpdatePump, rate: float, seconds: float,
