@@ -230,3 +230,29 @@ def test_a_triggered_post_only_order_that_would_cross_is_removed(h: ChainHarness
     removed = h.events_of(OrderRemoved)[-1]
     assert removed.reason is RemovalReason.POST_ONLY_WOULD_CROSS_MAKER_ORDER
     assert h.chain.order(removed.order.order_id) is None
+
+
+def trade_btc(h: ChainHarness, subticks: int) -> None:
+    """Bob sells to Carl at `subticks` at once (short-term orders match at CheckTx)."""
+    gtb = h.next_height + 5
+    assert h.send(h.bob.place(7, SELL, BTC // 100, subticks, gtb=gtb)).code == 0
+    assert h.send(h.carl.place(7, BUY, BTC // 100, subticks, gtb=gtb)).code == 0
+
+
+def test_a_trade_price_near_the_oracle_triggers(h: ChainHarness) -> None:
+    # Oracle near 60000: BTC trade prices count within ±0.1% × 5 (about 59700..60300).
+    assert place_cond(h, side=BUY, trigger=60_200 * USD, price=1_000 * USD).code == 0
+    h.block()
+    assert h.events_of(ConditionalOrderTriggered) == []
+    trade_btc(h, 60_250 * USD)
+    h.block()
+    assert len(h.events_of(ConditionalOrderTriggered)) == 1
+
+
+def test_a_trade_price_far_from_the_oracle_is_clamped(h: ChainHarness) -> None:
+    assert place_cond(h, side=BUY, trigger=61_000 * USD, price=1_000 * USD).code == 0
+    h.block()
+    trade_btc(h, 70_000 * USD)
+    h.block(2)
+    assert h.events_of(ConditionalOrderTriggered) == []
+    assert len(h.chain.clob.untriggered_orders()) == 1

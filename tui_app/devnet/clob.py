@@ -23,7 +23,7 @@ from typing import Protocol
 from v4_proto.dydxprotocol.clob import order_pb2, tx_pb2
 
 from tui_app.devnet import errors
-from tui_app.devnet.conditional import CONDITION_TYPES, UntriggeredOrders
+from tui_app.devnet.conditional import CONDITION_TYPES, UntriggeredOrders, trigger_prices
 from tui_app.devnet.errors import ChainError
 from tui_app.devnet.events import (
     BalanceChanged,
@@ -119,6 +119,9 @@ class Clob:
         self.removed_stateful: set[OrderId] = set()
         # Conditional orders in state that have not triggered (a subset of stateful_orders).
         self.untriggered = UntriggeredOrders()
+        # Lowest and highest trade subticks of the block being built, by clob pair; kept
+        # only while conditional orders wait (x/clob's trade prices for triggering).
+        self.block_trade_prices: dict[int, tuple[int, int]] = {}
         # Accepted at CheckTx, applied in the next block.
         self.pending_placements: dict[OrderId, Order] = {}
         self.pending_cancels: set[OrderId] = set()
@@ -364,8 +367,12 @@ class Clob:
         self._flush_levels()
 
     def trigger_conditional(self) -> list[Order]:
-        """End of block: take out the conditional orders whose trigger price the oracle
-        has reached (reported in this block); `activate_triggered` books them."""
+        """End of block: take out the conditional orders whose trigger price the oracle, or
+        the block's clamped lowest or highest trade price, has reached (reported in this
+        block); `activate_triggered` books them."""
+        trades = self.block_trade_prices
+        if trades:
+            self.block_trade_prices = {}
         if not self.untriggered:
             return []
         triggered: list[Order] = []
@@ -373,7 +380,10 @@ class Clob:
             market = self.markets[clob_pair_id]
             # Exact (unrounded) oracle subticks, as the chain's GetOraclePriceSubticksRat.
             oracle = market.price_to_subticks(self.oracles[market.perpetual_id])
-            triggered.extend(self.untriggered.poll(clob_pair_id, oracle))
+            for price in trigger_prices(
+                oracle, trades.get(clob_pair_id), market.min_price_change_ppm
+            ):
+                triggered.extend(self.untriggered.poll(clob_pair_id, price))
         for order in triggered:
             self.sink.emit_at_commit(self._triggered_event(order))
         return triggered
@@ -425,6 +435,8 @@ class Clob:
     def _book_match(self, match: Match, taker_tx_hash: str) -> None:
         """Move the money of one match now; report it when the block commits."""
         market = self.markets[match.taker.order_id.clob_pair_id]
+        if self.untriggered:
+            self._note_trade_price(market.clob_pair_id, match.subticks)
         height = self.blocks.height + 1
         time = self.blocks.block_time
         fills = []
@@ -464,6 +476,10 @@ class Clob:
             )
         self._touch(match.maker)
         self.sink.emit_at_commit(self._match_events(market, match, fills))
+
+    def _note_trade_price(self, clob_pair_id: int, subticks: int) -> None:
+        low, high = self.block_trade_prices.get(clob_pair_id, (subticks, subticks))
+        self.block_trade_prices[clob_pair_id] = (min(low, subticks), max(high, subticks))
 
     def _match_events(
         self, market: MarketParams, match: Match, fills: list[Fill]

@@ -5,7 +5,9 @@ of every block the chain compares each one's trigger price with the oracle price
 buys and stop-loss sells trigger when the oracle is at or below the trigger, stop-loss buys
 and take-profit sells when it is at or above (`Order.CanTrigger`). The real chain keeps the
 two directions in separate lists per clob pair (`UntriggeredConditionalOrders`); so do we,
-so a block with no conditional orders costs one empty-dict check.
+so a block with no conditional orders costs one empty-dict check. Besides the oracle, the
+block's lowest and highest trade prices of the market may trigger orders, each clamped to
+within a few minimum price changes of the oracle (`trigger_prices`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tui_app.devnet.types import Order, OrderId, Side
+
+# x/clob's ConditionalOrderTriggerMultiplier: a block's trade prices count for triggering
+# only within oracle ± min_price_change_ppm × this.
+TRIGGER_MULTIPLIER = 5
 
 # Proto Order.ConditionType.
 STOP_LOSS = 1
@@ -23,6 +29,18 @@ CONDITION_TYPES = frozenset({STOP_LOSS, TAKE_PROFIT})
 def triggers_at_or_below(order: Order) -> bool:
     """True if the order triggers when the oracle falls to its trigger price."""
     return (order.condition_type == TAKE_PROFIT) == (order.side is Side.BUY)
+
+
+def trigger_prices(
+    oracle_subticks: Decimal, trades: tuple[int, int] | None, min_price_change_ppm: int
+) -> list[Decimal]:
+    """The prices a block's untriggered orders are polled with, in the chain's order: the
+    oracle, then the clamped lowest and highest trade prices of the block, if it traded."""
+    if trades is None:
+        return [oracle_subticks]
+    allowed = oracle_subticks * min_price_change_ppm * TRIGGER_MULTIPLIER / 1_000_000
+    low, high = oracle_subticks - allowed, oracle_subticks + allowed
+    return [oracle_subticks] + [min(max(Decimal(t), low), high) for t in trades]
 
 
 def can_trigger(order: Order, oracle_subticks: Decimal) -> bool:

@@ -32,6 +32,9 @@ class MarketParams:
     market_type: str = "CROSS"
     open_interest_lower_cap: str = "0"
     open_interest_upper_cap: str = "0"
+    # Prices module's smallest oracle move (localnet genesis: 1000 for BTC and ETH, 2500 for
+    # SOL); it bounds the trade prices that may trigger conditional orders.
+    min_price_change_ppm: int = 1000
 
     @property
     def base_asset(self) -> str:
@@ -138,6 +141,7 @@ DEFAULT_MARKETS: tuple[MarketParams, ...] = (
         maintenance_margin_fraction=Decimal("0.03"),
         initial_oracle_price=Decimal("140"),
         oracle_exponent=-8,
+        min_price_change_ppm=2500,
         open_interest_lower_cap="40000000",
         open_interest_upper_cap="100000000",
     ),
