@@ -16,7 +16,7 @@ faster than the `NodeClient.cancel_order` loop (the loop pays an account query a
 broadcast, two round trips, per order; cancel-all asks for the height once, then sends
 five MsgBatchCancel txs at once; 91x for 100, 31x for 50 long-term); place at 50 ms
 within 1.02x of the bare client; scale (10 vs 10,000 open orders) 1.12x CPU and 1.05x
-latency; store lookups p99 0.085 ms; start to live data 1.12-1.15 s; peak RSS 137 MB.
+latency; store lookups p99 0.085 ms; start to live data 1.12-1.15 s; peak RSS 142 MB.
 
 **Missed, and why:**
 
@@ -61,7 +61,10 @@ latency; store lookups p99 0.085 ms; start to live data 1.12-1.15 s; peak RSS 13
    collections of what the 500 orders made take 27-38 ms. The burst: the frames of
    finding 4. C to every row shown cancelled: 0.6-1.7 s.
 6. *memory*: peak RSS is read from VmHWM in a fresh process (ru_maxrss is carried across
-   exec on Linux and would report the benchmark's own size).
+   exec on Linux and would report the benchmark's own size), with the collector handled
+   as `dydx-tui` handles it (142 MB; 137 MB with it left on throughout). Making full
+   collections 100 times rarer (to shorten stalls) cost 7 MB more and did not change the
+   stall figures beyond their noise: not kept.
 
 **Fixed this session** (commits on main): the devnet in its own process; the devnet
 hands a CheckTx's events to its indexer after the answer (a batch cancel of 100 was

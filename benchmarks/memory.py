@@ -12,6 +12,7 @@ no devnet in that process: their memory is not the app's.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import resource
 import subprocess
@@ -57,10 +58,15 @@ def snapshot_orders() -> tuple[dict, ...]:
 
 
 async def run_app() -> None:
+    """The garbage collector is handled as `dydx-tui` handles it: paused while starting,
+    start-up frozen and collection resumed once the first rows are drawn."""
     from tui_app.app import AppParts, build_app
     from tui_app.config import EnvOverrides, Settings, resolve_config
+    from tui_app.launch import resume_gc
     from tui_app.state import AccountState
     from tui_app.tools import demo_scenario as demo
+
+    gc.disable()
 
     frames = demo.Frames()
     raw = [demo._sample("connected.json"), demo.markets_snapshot(), demo.block_height_snapshot(),
@@ -71,6 +77,8 @@ async def run_app() -> None:
     config = resolve_config(Settings(), cli_network="local", env=EnvOverrides())
     app = build_app(AppParts(config=config, state=state, reconcile_at_start=False))
     async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        resume_gc()
         for key in ("2", "3", "4", "5", "1"):  # every tab drawn once
             await pilot.press(key)
             await pilot.pause()
