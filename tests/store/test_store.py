@@ -27,15 +27,6 @@ from tui_app.store.schema import APPLICATION_ID, latest_version
 from .factories import T0, make_order
 
 
-@pytest.fixture
-async def store(tmp_path):
-    store = await OrderStore.open(tmp_path / "orders.sqlite3")
-    try:
-        yield store
-    finally:
-        await store.close()
-
-
 async def test_new_database_is_wal_full_and_versioned(tmp_path):
     path = tmp_path / "sub" / "dir" / "orders.sqlite3"
     async with await OrderStore.open(path) as store:

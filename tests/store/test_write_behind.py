@@ -6,20 +6,9 @@ import asyncio
 import logging
 import sqlite3
 
-import pytest
-
 from tui_app.store import MetadataNotFound, OrderStatus, OrderStore
 
 from .factories import make_order
-
-
-@pytest.fixture
-async def store(tmp_path):
-    store = await OrderStore.open(tmp_path / "orders.sqlite3")
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 def committed_status(path, order_id):
