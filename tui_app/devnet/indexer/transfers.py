@@ -10,8 +10,7 @@ the sender is a wallet.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, fields
 
 from tui_app.devnet.events import TransferCreated
 from tui_app.devnet.types import SubaccountId
@@ -24,32 +23,12 @@ USDC_SYMBOL = "USDC"
 
 
 @dataclass(frozen=True)
-class TransferRecord:
-    sender_subaccount: SubaccountId | None
-    sender_wallet: str | None
-    recipient_subaccount: SubaccountId | None
-    recipient_wallet: str | None
-    asset_id: int
-    quantums: int
-    event_id: bytes
-    tx_hash: str
-    height: int
-    time: datetime
+class TransferRecord(TransferCreated):
+    """The chain's event, with the indexer's views of it."""
 
     @classmethod
     def of(cls, event: TransferCreated) -> TransferRecord:
-        return cls(
-            event.sender_subaccount,
-            event.sender_wallet,
-            event.recipient_subaccount,
-            event.recipient_wallet,
-            event.asset_id,
-            event.quantums,
-            event.event_id,
-            event.tx_hash,
-            event.height,
-            event.time,
-        )
+        return cls(**{f.name: getattr(event, f.name) for f in fields(event)})
 
     @property
     def subaccounts(self) -> list[SubaccountId]:
