@@ -364,8 +364,8 @@ async def test_on_retry_hears_every_unavailable_retry_on_the_worker_thread(devne
 # ----- send permits (write first, then send) -------------------------------------------------
 
 
-@pytest.mark.parametrize("flags", [ORDER_FLAGS_SHORT_TERM, ORDER_FLAGS_LONG_TERM])
-async def test_a_permitted_place_waits_for_its_grant(gateway, devnet, flags):
+async def _place_with_permit(gateway, flags):
+    """A resting buy sent with a permit not yet decided: (its key, the permit, the task)."""
     from tui_app.chain.permit import SendPermit
 
     block = await gateway.latest_block()
@@ -373,7 +373,12 @@ async def test_a_permitted_place_waits_for_its_grant(gateway, devnet, flags):
     order = (_resting_buy(key, gtb=block.height + 10) if flags == ORDER_FLAGS_SHORT_TERM
              else _resting_buy(key, gtbt=int(block.time.timestamp()) + 60))  # fmt: skip
     permit = SendPermit()
-    placing = asyncio.ensure_future(gateway.place_order(order, permit=permit))
+    return key, permit, asyncio.ensure_future(gateway.place_order(order, permit=permit))
+
+
+@pytest.mark.parametrize("flags", [ORDER_FLAGS_SHORT_TERM, ORDER_FLAGS_LONG_TERM])
+async def test_a_permitted_place_waits_for_its_grant(gateway, devnet, flags):
+    key, permit, placing = await _place_with_permit(gateway, flags)
     await asyncio.sleep(0.3)  # long enough to sign and send, were it allowed to
     assert not placing.done() and _on_chain(devnet, key) is None
     permit.grant()
@@ -383,14 +388,9 @@ async def test_a_permitted_place_waits_for_its_grant(gateway, devnet, flags):
 
 @pytest.mark.parametrize("flags", [ORDER_FLAGS_SHORT_TERM, ORDER_FLAGS_LONG_TERM])
 async def test_a_refused_permit_sends_nothing(gateway, devnet, flags):
-    from tui_app.chain.permit import NotSent, SendPermit
+    from tui_app.chain.permit import NotSent
 
-    block = await gateway.latest_block()
-    key = _key(flags)
-    order = (_resting_buy(key, gtb=block.height + 10) if flags == ORDER_FLAGS_SHORT_TERM
-             else _resting_buy(key, gtbt=int(block.time.timestamp()) + 60))  # fmt: skip
-    permit = SendPermit()
-    placing = asyncio.ensure_future(gateway.place_order(order, permit=permit))
+    key, permit, placing = await _place_with_permit(gateway, flags)
     await asyncio.sleep(0.1)
     permit.refuse()
     with pytest.raises(NotSent):
@@ -400,5 +400,6 @@ async def test_a_refused_permit_sends_nothing(gateway, devnet, flags):
     # The stateful sequence was not used up: the next stateful tx goes through.
     if flags == ORDER_FLAGS_LONG_TERM:
         other = _key(flags)
+        block = await gateway.latest_block()
         assert (await gateway.place_order(
             _resting_buy(other, gtbt=int(block.time.timestamp()) + 60))).ok  # fmt: skip
