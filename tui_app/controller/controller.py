@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -50,6 +51,7 @@ from tui_app.controller.errors import (
 from tui_app.controller.indexer import IndexerReader
 from tui_app.controller.markets import MarketsSource
 from tui_app.controller.ratelimit import TokenBucket
+from tui_app.controller.recent_block import RecentBlock
 from tui_app.controller.records import (
     expiry_detail,
     indexer_status_to_store,
@@ -177,6 +179,9 @@ class OrderController:
         self.cancel_bucket = TokenBucket(settings.cancel_rate_per_second, settings.cancel_burst)
         self.subaccount_id = subaccount_uuid(settings.owner, settings.subaccount_number)
         self.free_collateral: Decimal | None = None  # last known, when no live state
+        # Places in quick succession share one height (cancels always ask the node).
+        self.recent_block = RecentBlock(self._ask_latest_block,
+                                        max_age=settings.height_reuse_seconds)  # fmt: skip
 
     # ----- place -------------------------------------------------------------------------
 
@@ -199,7 +204,7 @@ class OrderController:
             # The client id comes from the store's committed reserve; when that is empty,
             # the next one is committed during this round trip (an id the order then
             # does not use is merely skipped).
-            block, client_id = await _both(self._latest_block(), self.store.next_client_id())
+            block, client_id = await _both(self.recent_block.get(), self.store.next_client_id())
             good_til_block = block.height + order.good_til_blocks
         record = self._pending_record(order, client_id, good_til_block, good_til_block_time)
         spec = OrderSpec(
@@ -536,6 +541,13 @@ class OrderController:
     # ----- shared helpers --------------------------------------------------------------------
 
     async def _latest_block(self) -> BlockInfo:
+        """Asks the node (always); the answer also serves places for a moment."""
+        asked_at = time.monotonic()
+        block = await self._ask_latest_block()
+        self.recent_block.remember(block, asked_at)
+        return block
+
+    async def _ask_latest_block(self) -> BlockInfo:
         try:
             return await self.gateway.latest_block(timeout=self.settings.node_timeout)
         except chain_errors.OutcomeUnknown as exc:

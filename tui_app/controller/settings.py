@@ -31,6 +31,8 @@ class ControllerSettings:
     send_retries: int = 2
     retry_base_delay: float = 0.2
     short_block_window: int = SHORT_BLOCK_WINDOW
+    # A place reuses a height the node named this recently (0: always ask); see recent_block.
+    height_reuse_seconds: float = 0.25
 
     def __post_init__(self) -> None:
         if not 1 <= self.short_term_blocks <= self.short_block_window:
