@@ -240,12 +240,13 @@ class CancelAll:
         fields = batch_message_fields(batch)
         await c.cancel_bucket.take()
         try:
-            result = await c._send_with_retries(
-                lambda: c.gateway.batch_cancel(
-                    c.settings.subaccount_number, fields, gtb, timeout=c.settings.node_timeout
-                ),
-                classify=answers.classify_cancel,
-            )
+            with c._retries_of(*(r.order_id for r in batch)):
+                result = await c._send_with_retries(
+                    lambda: c.gateway.batch_cancel(
+                        c.settings.subaccount_number, fields, gtb, timeout=c.settings.node_timeout
+                    ),
+                    classify=answers.classify_cancel,
+                )
         except chain_errors.OutcomeUnknown as exc:
             await self._unknown(batch, AuditAction.BATCH_CANCEL, str(exc))
             return
@@ -297,12 +298,13 @@ class CancelAll:
             ]
             await c.cancel_bucket.take()
             try:
-                result = await c._send_with_retries(
-                    lambda msgs=msgs: c.gateway.broadcast_stateful(
-                        msgs, timeout=c.settings.node_timeout
-                    ),
-                    classify=answers.classify_cancel,
-                )
+                with c._retries_of(*(r.order_id for r in chunk)):
+                    result = await c._send_with_retries(
+                        lambda msgs=msgs: c.gateway.broadcast_stateful(
+                            msgs, timeout=c.settings.node_timeout
+                        ),
+                        classify=answers.classify_cancel,
+                    )
             except chain_errors.OutcomeUnknown as exc:
                 await self._unknown(chunk, AuditAction.CANCEL, str(exc))
                 continue

@@ -582,9 +582,10 @@ class OrderController:
         raise AssertionError("unreachable")
 
     @contextmanager
-    def _retries_of(self, order_id: str) -> Iterator[None]:
-        """Gateway retries inside the block go to `on_retry` for `order_id`. The gateway
-        reports on its worker thread: the news is marshalled to this loop first."""
+    def _retries_of(self, *order_ids: str) -> Iterator[None]:
+        """Gateway retries inside the block go to `on_retry` for each of `order_ids` (a
+        batch cancel retries for all its orders). The gateway reports on its worker
+        thread: the news is marshalled to this loop first."""
         hook = self.on_retry
         if hook is None:
             yield
@@ -594,10 +595,11 @@ class OrderController:
         over = False
 
         def call_hook(attempt: int, limit: int) -> None:
-            try:
-                hook(order_id, attempt, limit)
-            except Exception:
-                log.warning("on_retry hook failed", exc_info=True)
+            for order_id in order_ids:
+                try:
+                    hook(order_id, attempt, limit)
+                except Exception:
+                    log.warning("on_retry hook failed", exc_info=True)
 
         def on_loop(attempt: int, limit: int) -> None:
             if not over:  # a late report (the caller gave up meanwhile) is dropped
