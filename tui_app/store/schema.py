@@ -111,8 +111,39 @@ async def _seed_client_ids(conn: aiosqlite.Connection) -> None:
     await conn.execute("INSERT INTO client_id_allocator (id, next_id) VALUES (1, ?)", (start,))
 
 
+# Fewer b-tree pages per commit (each is a 4 KiB WAL frame to write and fsync): an order's
+# insert went from 9 to 6 pages, its status update from 7 to 4.
+# - The status and symbol indexes served no hot query: open orders (the only status
+#   lists the app asks for) have the partial index; listing final orders reads the table.
+# - AUTOINCREMENT kept its counter in sqlite_sequence, one more page per audited commit.
+#   A plain INTEGER PRIMARY KEY hands out max(id) + 1, the same ids here: audit rows are
+#   never deleted, so an id is never reused.
+_V2 = (
+    "DROP INDEX idx_order_metadata_status",
+    "DROP INDEX idx_order_metadata_symbol",
+    """
+    CREATE TABLE order_audit_v2 (
+        id       INTEGER PRIMARY KEY,
+        at       TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        action   TEXT NOT NULL,
+        outcome  TEXT NOT NULL,
+        code     INTEGER,
+        detail   TEXT NOT NULL DEFAULT '',
+        tx_hash  TEXT
+    )
+    """,
+    "INSERT INTO order_audit_v2 (id, at, order_id, action, outcome, code, detail, tx_hash) "
+    "SELECT id, at, order_id, action, outcome, code, detail, tx_hash FROM order_audit",
+    "DROP TABLE order_audit",  # with its index and its sqlite_sequence row
+    "ALTER TABLE order_audit_v2 RENAME TO order_audit",
+    "CREATE INDEX idx_order_audit_order ON order_audit (order_id)",
+)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "order metadata, audit log, client id allocator", _V1, _seed_client_ids),
+    Migration(2, "leaner writes: no status/symbol index, no AUTOINCREMENT audit ids", _V2),
 )
 
 

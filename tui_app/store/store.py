@@ -453,9 +453,11 @@ class OrderStore:
             wanted = {OrderStatus(s) for s in statuses}
             if not wanted:
                 return []
-            if wanted == OPEN_STATUSES:
-                where.append(OPEN_STATUS_CONDITION)  # served by the partial index
-            else:
+            # Only open orders are indexed (the partial index, for this very text); a list
+            # of final ones reads the whole table (rare: `orders --status all`).
+            if wanted <= OPEN_STATUSES:
+                where.append(OPEN_STATUS_CONDITION)
+            if wanted != OPEN_STATUSES:
                 values = sorted(s.value for s in wanted)
                 where.append(f"status IN ({', '.join('?' for _ in values)})")
                 params.extend(values)
