@@ -10,7 +10,7 @@ underneath.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from operator import itemgetter
+from dataclasses import dataclass
 from typing import Any
 
 from rich.cells import cell_len
@@ -31,10 +31,36 @@ from textual.widgets.data_table import (
 )
 
 from tui_app.widgets.format import Cell
-from tui_app.widgets.render_cache import IndexedLRUCache
+from tui_app.widgets.row_strips import (
+    EMPTY_TEXT,
+    CellSegments,
+    RowStyles,
+    cell_segments,
+    plain_text,
+    row_strip,
+)
 
 Columns = Sequence[tuple[str, str]]  # (column key, label)
-_NULL_STYLE = Style.null()
+# Rows whose cells (and row styles) stay cached: far more than a screen shows; past
+# that, the ones of rows scrolled by long ago are let go.
+_MAX_CACHED_ROWS = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """What every body line of one render shares (see `KeyedTable._begin_frame`)."""
+
+    fast: bool  # body rows drawn by KeyedTable (else: all by the DataTable)
+    header: int  # header lines
+    width: int
+    scroll_x: int
+    scroll_y: int
+    widths: tuple[int, ...]  # columns' render widths, padding included
+    remaining: int  # blank cells right of the last column
+    cursor_row: int
+    hover_row: int
+    base_style: Style
+    line_key: tuple[Any, ...]  # what else a row strip depends on
 
 
 class _RenderedComponentStyles:
@@ -66,6 +92,16 @@ class KeyedTable(DataTable[Text]):
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
+        # Body rows' renders (see `render_line`); set first: the DataTable's __init__
+        # may already clear caches.
+        self._styles_this_render: dict[object, Any] | None = None
+        self._frame: _Frame | None = None  # what the lines of the current render share
+        self._cell_lines: dict[RowKey, list[CellSegments | None]] = {}  # by column index
+        self._cell_lines_of: tuple[Any, ...] = ()  # the columns and widths they fit
+        self._row_strips: dict[RowKey, tuple[tuple[Any, ...], Strip]] = {}
+        self._row_styles: dict[tuple[int, bool, bool], RowStyles] = {}
+        self._styles_of: tuple[Any, ...] = ()  # the widget styles these were made with
+        self._generic_rows: set[RowKey] = set()  # rows the DataTable draws
         super().__init__(
             id=id, classes=classes, cursor_type="row", zebra_stripes=True,
             cursor_foreground_priority="renderable",
@@ -77,15 +113,6 @@ class KeyedTable(DataTable[Text]):
         self._sort_key = sort_key
         self._reverse = reverse
         self._added_since_sort = False
-        # Cells changed since the last render: only their cached renders, and their rows'
-        # (row and line caches), are dropped (see `update_cell`).
-        self._dirty_cells: set[tuple[RowKey, ColumnKey]] = set()
-        self._styles_this_render: dict[object, Style] | None = None
-        # The DataTable's render caches, findable by cell, row key, row index and line.
-        self._cell_render_cache = IndexedLRUCache(10_000, lambda key: (key[0], key[1]))
-        self._row_render_cache = IndexedLRUCache(1000, itemgetter(0))
-        self._row_renderable_cache = IndexedLRUCache(1000, itemgetter(1))
-        self._line_cache = IndexedLRUCache(1000, itemgetter(0))
         self._renders_of_update = self._update_count  # the update count the caches hold
         for key, label in columns:
             self.add_column(label, key=key)
@@ -130,79 +157,84 @@ class KeyedTable(DataTable[Text]):
                 self.update_cell(key, column, self._to_text(after),
                                  update_width=self._widens(column, after[0]))
 
-    # ---------------------------------------------- per-cell cache invalidation
+    # ------------------------------------------------------------- rendering
     #
-    # Textual's DataTable (8.2.8, pinned) keys every cached render (cell, row, line and
-    # row renderables) with `_update_count`, and `update_cell` bumps it: one changed
-    # cell made every visible cell render again through rich (100-300 ms with a full
-    # table). A cell change here instead drops only that cell's cached render and its
-    # row's line renders, just before the next render (the row's other cells are not put
-    # through rich again, ~0.1-0.2 ms each), found through indexed caches (render_cache.py)
-    # instead of a scan, and leaves `_update_count` alone. Row order, heights and column
-    # widths do not change with a same-width cell, so the offset and ordered-row caches
-    # stay valid; anything that does change them (a wider value, add, remove, sort)
-    # still goes through the DataTable's own bump. tests/ui/test_keyed_table.py checks
-    # the internals this relies on and fails loudly if an upgrade changes them.
+    # Body rows are drawn by `render_line` below from cells rendered once (row_strips.py),
+    # not through the DataTable's generic per-cell path; the header, and any row that is
+    # not plain one-line Text, still go the DataTable's way. A changed cell drops only its
+    # own segments and its row's strip, and leaves `_update_count` alone (a DataTable
+    # `update_cell` bumps it, and every cached render with it: 100-300 ms with a full
+    # table). Anything that moves rows or widths (a wider value, add, remove, sort) still
+    # bumps it. tests/ui/test_keyed_table.py checks that the lines are the DataTable's,
+    # and that the internals this relies on are still there after an upgrade.
 
     def update_cell(
         self,
         row_key: RowKey | str,
         column_key: ColumnKey | str,
-        value: Text,
+        value: Any,
         *,
         update_width: bool = False,
     ) -> None:
-        if update_width:  # the column may grow: every render changes, the full bump
-            super().update_cell(row_key, column_key, value, update_width=True)
-            return
         if isinstance(row_key, str):
             row_key = RowKey(row_key)
         if isinstance(column_key, str):
             column_key = ColumnKey(column_key)
+        self._forget_cell(row_key, column_key)
+        if update_width or not plain_text(value) or row_key in self._generic_rows:
+            # The column may grow, or the row is drawn the DataTable's way: the full bump.
+            super().update_cell(row_key, column_key, value, update_width=update_width)
+            return
         if row_key not in self._row_locations or column_key not in self._column_locations:
             raise CellDoesNotExist(
                 f"No cell exists for row_key={row_key!r}, column_key={column_key!r}."
             )
         self._data[row_key][column_key] = value
-        self._dirty_cells.add((row_key, column_key))
         row_index = self._row_locations.get(row_key)
         if row_index is not None:
             self.refresh_row(row_index)
 
-    def _drop_dirty_renders(self) -> None:
-        """Forget the cached renders of the cells changed since the last render (and of
-        their rows' lines); the row's other cells keep theirs. Rows are one line high
-        (`add_row`'s default, the only height used here): row i is line header + i."""
-        cells = self._dirty_cells
-        if not cells:
-            return
-        self._dirty_cells = set()
-        header = self.header_height if self.show_header else 0
-        for cell in cells:
-            self._cell_render_cache.discard_part(cell)
-        for row_key in {row_key for row_key, _ in cells}:
-            self._row_render_cache.discard_part(row_key)
-            index = self._row_locations.get(row_key)
-            if index is not None:
-                self._row_renderable_cache.discard_part(index)
-                self._line_cache.discard_part(header + index)
+    def _forget_cell(self, row_key: RowKey, column_key: ColumnKey) -> None:
+        self._row_strips.pop(row_key, None)
+        cells = self._cell_lines.get(row_key)
+        column = self._column_locations.get(column_key)
+        if cells is not None and column is not None and column < len(cells):
+            cells[column] = None
+
+    def _forget_row(self, row_key: RowKey) -> None:
+        self._row_strips.pop(row_key, None)
+        self._cell_lines.pop(row_key, None)
+        self._generic_rows.discard(row_key)
+
+    def _forget_renders(self) -> None:
+        self._row_strips.clear()
+        self._row_styles.clear()
+
+    def _clear_caches(self) -> None:
+        super()._clear_caches()
+        self._forget_renders()
+
+    def notify_style_update(self) -> None:
+        self._forget_renders()  # (a theme change: every component style may differ)
+        super().notify_style_update()
 
     def _drop_stale_renders(self) -> None:
         """Empty the render caches when `_update_count` moved (a row added, removed or
-        sorted, a column widened): every entry is keyed by the count it was made under,
-        so none can be found again. Left in, they filled the caches to their sizes
-        (~100,000 lists, segments and keys with 500 orders), which every full pass of
-        the garbage collector walks (~0.1 s, a stall)."""
+        sorted, a column widened): the DataTable's entries are keyed by the count they
+        were made under, so none can be found again, and row strips carry their row's
+        index. Left in, they filled the caches to their sizes (~100,000 lists, segments
+        and keys with 500 orders), which every full pass of the garbage collector walks
+        (~0.1 s, a stall)."""
         if self._renders_of_update == self._update_count:
             return
         self._renders_of_update = self._update_count
         for cache in (self._cell_render_cache, self._row_render_cache,
                       self._row_renderable_cache, self._line_cache):
             cache.clear()
+        self._row_strips.clear()
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._drop_stale_renders()
-        self._drop_dirty_renders()
         # Every line asks for the widget's and its row's style again (a walk up the DOM
         # each, ~0.1 ms): within one render they cannot change, so ask once.
         self._styles_this_render = {}
@@ -210,6 +242,122 @@ class KeyedTable(DataTable[Text]):
             return super().render_lines(crop)
         finally:
             self._styles_this_render = None
+            self._frame = None
+
+    def render_line(self, y: int) -> Strip:
+        frame = self._frame
+        if frame is None:
+            if self._styles_this_render is None:  # outside render_lines
+                return super().render_line(y)
+            frame = self._frame = self._begin_frame()
+        if not frame.fast or y < frame.header:
+            return super().render_line(y)
+        row_index = y + frame.scroll_y - frame.header
+        row_key = self._row_locations.get_key(row_index)
+        if row_key is None:
+            return super().render_line(y)
+        strip = self._body_line(frame, row_key, row_index)
+        return super().render_line(y) if strip is None else strip
+
+    def _begin_frame(self) -> _Frame:
+        """What every body line of this render shares, read once."""
+        width = self.size.width
+        scroll_x, scroll_y = self.scroll_offset
+        columns = self.ordered_columns
+        widths = tuple(column.get_render_width(self) for column in columns)
+        base_style = self.rich_style
+        style_key = (base_style, self._pseudo_class_state, self.show_cursor,
+                     self._show_hover_cursor, self.cursor_foreground_priority,
+                     self.cursor_background_priority)  # fmt: skip
+        if style_key != self._styles_of:
+            self._styles_of = style_key
+            self._forget_renders()
+        cells_key = (tuple(column.key for column in columns), widths, self.cell_padding)
+        if cells_key != self._cell_lines_of:
+            self._cell_lines_of = cells_key
+            self._cell_lines.clear()
+            self._row_strips.clear()
+        elif len(self._cell_lines) > _MAX_CACHED_ROWS:  # rows scrolled through long ago
+            self._cell_lines.clear()
+        if len(self._row_styles) > _MAX_CACHED_ROWS:
+            self._row_styles.clear()
+        return _Frame(
+            fast=(self.cursor_type == "row" and not self.fixed_rows
+                  and not self.fixed_columns and not self._should_render_row_labels),
+            header=self.header_height if self.show_header else 0,
+            width=width,
+            scroll_x=scroll_x,
+            scroll_y=scroll_y,
+            widths=widths,
+            remaining=max(0, width - sum(widths) - self._row_label_column_width),
+            cursor_row=self.cursor_coordinate.row,
+            hover_row=self.hover_coordinate.row,
+            base_style=base_style,
+            line_key=(scroll_x, width, style_key),
+        )  # fmt: skip
+
+    def _body_line(self, frame: _Frame, row_key: RowKey, row: int) -> Strip | None:
+        """Row `row`'s line: cached until the row, its place or the styles change; None
+        for a row that is not plain one-line Text (the DataTable draws it)."""
+        cursor = row == frame.cursor_row
+        hover = row == frame.hover_row
+        key = (row, cursor, hover, frame.line_key)
+        cached = self._row_strips.get(row_key)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        cells = self._cells_of(frame, row_key)
+        if cells is None:
+            return None
+        styles = self._styles_of_row(frame, row, cursor, hover)
+        strip = row_strip(styles.line(cells), Segment(" " * frame.remaining, styles.extend),
+                          frame.scroll_x, frame.scroll_x + frame.width, frame.width,
+                          frame.base_style)  # fmt: skip
+        self._row_strips[row_key] = (key, strip)
+        return strip
+
+    def _cells_of(self, frame: _Frame, row_key: RowKey) -> list[CellSegments] | None:
+        """The row's cells fitted to their columns; only changed ones are made again."""
+        cells = self._cell_lines.get(row_key)
+        if cells is None:
+            cells = self._cell_lines[row_key] = [None] * len(frame.widths)
+        if None not in cells:
+            return cells  # type: ignore[return-value]
+        data = self._data[row_key]
+        console = self.app.console
+        padding = self.cell_padding
+        for index, column in enumerate(self.ordered_columns):
+            if cells[index] is not None:
+                continue
+            value = data.get(column.key)
+            if value is None:
+                value = EMPTY_TEXT
+            if not plain_text(value):
+                self._generic_rows.add(row_key)
+                del self._cell_lines[row_key]
+                return None
+            cells[index] = cell_segments(value, frame.widths[index], padding, console)
+        return cells  # type: ignore[return-value]
+
+    def _styles_of_row(self, frame: _Frame, row: int, cursor: bool, hover: bool) -> RowStyles:
+        key = (row, cursor, hover)
+        styles = self._row_styles.get(key)
+        if styles is not None:
+            return styles
+        row_style = self._get_row_style(row, frame.base_style)
+        show_cursor, show_hover = self.show_cursor, self._show_hover_cursor
+        component, post = self._get_styles_to_render_cell(
+            False, False, False, hover, cursor, show_cursor, show_hover,
+            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
+        )  # fmt: skip
+        cells = [(row_style + Style.from_meta({"row": row, "column": column})) + component
+                 for column in range(len(frame.widths))]  # fmt: skip
+        extend, _ = self._get_styles_to_render_cell(
+            False, False, False, hover, cursor, show_cursor, show_hover, False, False
+        )
+        extend = row_style + extend
+        extend += Style.from_meta({"row": row, "column": 0, "out_of_bounds": True})
+        styles = self._row_styles[key] = RowStyles(cells, post, extend)
+        return styles
 
     @property
     def rich_style(self) -> Style:
@@ -231,8 +379,8 @@ class KeyedTable(DataTable[Text]):
         return memo[key]
 
     def get_component_styles(self, *names: str) -> Any:
-        # Each changed row asks for the header's style: a new RenderStyles, then a walk up
-        # the DOM for its rich style (~0.1 ms). Once per render, rich style included.
+        # The header and the zebra rows ask for component styles: a new RenderStyles,
+        # then a walk up the DOM for its rich style (~0.1 ms). Once per render.
         def read() -> _RenderedComponentStyles:
             return _RenderedComponentStyles(super(KeyedTable, self).get_component_styles(*names))
 
@@ -240,12 +388,12 @@ class KeyedTable(DataTable[Text]):
 
     @property
     def background_colors(self) -> tuple[Color, Color]:
-        # Also a walk up the DOM, once per changed row.
+        # Also a walk up the DOM, asked for by every render.
         return self._memo("background", lambda: super(KeyedTable, self).background_colors)
 
     @property
     def ordered_columns(self) -> list[Column]:
-        # Rebuilt from the key maps at every call, five calls per changed row.
+        # Rebuilt from the key maps at every call.
         return self._memo("columns", lambda: super(KeyedTable, self).ordered_columns)
 
     def _get_row_style(self, row_index: int, base_style: Style) -> Style:
@@ -257,59 +405,6 @@ class KeyedTable(DataTable[Text]):
         if style is None:
             style = memo[key] = super()._get_row_style(row_index, base_style)
         return style
-
-    def _render_cell(
-        self,
-        row_index: int,
-        column_index: int,
-        base_style: Style,
-        width: int,
-        cursor: bool = False,
-        hover: bool = False,
-    ) -> list[list[Segment]]:
-        """A body cell straight from its Text: the DataTable renders every cell through
-        rich's console (Styled(Padding(text)) then render_lines, ~0.1 ms a cell, half the
-        TUI's time during a burst of updates). Our cells are one-line Text, so the same
-        segments come from Text.render, the padding and one crop; anything else (header,
-        labels, other renderables) goes the DataTable's way."""
-        if row_index < 0 or column_index < 0:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor,
-                                        hover)  # fmt: skip
-        row_key = self._row_locations.get_key(row_index)
-        column_key = self._column_locations.get_key(column_index)
-        cache_key = (row_key, column_key, base_style, cursor, hover, self._show_hover_cursor,
-                     self._update_count, self._pseudo_class_state)  # fmt: skip
-        cached = self._cell_render_cache.get(cache_key)
-        if cached is not None:
-            return cached
-        cell = self._get_row_renderables(row_index).cells[column_index]
-        if not isinstance(cell, Text) or self.rows[row_key].height != 1:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor,
-                                        hover)  # fmt: skip
-        base_style += Style.from_meta({"row": row_index, "column": column_index})
-        component_style, post_style = self._get_styles_to_render_cell(
-            False, False, row_index < self.fixed_rows or column_index < self.fixed_columns,
-            hover, cursor, self.show_cursor, self._show_hover_cursor,
-            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
-        )  # fmt: skip
-        console = self.app.console
-        if cell.justify not in (None, "default", "left") or "\n" in cell.plain:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor,
-                                        hover)  # fmt: skip
-        pad = self.cell_padding
-        inner = max(0, width - 2 * pad)
-        text_style = console.get_style(cell.style) if isinstance(cell.style, str) else cell.style
-        # Text.render leaves the text's own style to its caller (rich's console applies it);
-        # the padding to the column's width is unstyled, as rich's.
-        content = Segment.adjust_line_length(
-            list(Segment.apply_style(cell.render(console, end=""), text_style)), inner,
-            style=_NULL_STYLE,
-        )  # fmt: skip
-        blank = Segment(" " * pad, _NULL_STYLE)
-        line = Segment.adjust_line_length([blank, *content, blank], width)
-        lines = [list(Segment.apply_style(line, base_style + component_style, post_style))]
-        self._cell_render_cache[cache_key] = lines
-        return lines
 
     def _get_row_region(self, row_index: int) -> Region:
         """Where row `row_index` is drawn. Rows are one line high here, so it starts at
@@ -336,6 +431,7 @@ class KeyedTable(DataTable[Text]):
     def discard(self, key: str) -> None:
         if self._cells.pop(key, None) is None:
             return
+        self._forget_row(RowKey(key))
         try:
             self.remove_row(key)
         except RowDoesNotExist:
