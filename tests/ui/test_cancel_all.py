@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.ui.fakes import FakeController, open_orders
+from tests.ui.fakes import FakeController, open_orders, order
 from tests.ui.host import ScreenHost
 from tui_app.controller.errors import NetworkError
 from tui_app.controller.requests import CancelAllReport, CancelResult, CancelScope
 from tui_app.messages import CancelFinished, CancelRequested, cancel_all_result
 from tui_app.screens.cancel_all import CancelAllScreen, ProgressCounter, scope_summary
+from tui_app.widgets.result_list import ResultList
 
 ORDERS = open_orders()
 IDS = [o.id for o in ORDERS]
@@ -198,3 +199,49 @@ async def test_counts_style_progress_also_shows_n_of_n():
             controller.steps.put_nowait(None)
         await app.workers.wait_for_complete()
         await pilot.pause()
+
+
+async def test_500_results_are_listed_at_once_and_scroll():
+    """Every outcome is a row as soon as the report is in; End shows the last one."""
+    orders = [order(n, side="BUY" if n % 2 else "SELL") for n in range(1, 501)]
+    controller = FakeController()
+    controller.orders = orders
+    controller.cancel_results = {orders[-1].id: CancelResult.FAILED}
+    app = ScreenHost(lambda: CancelAllScreen(orders, controller))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        results = app.screen.query_one("#results", ResultList)
+        assert len(results.rows) == 500
+        assert results.virtual_size.height == 501  # and the header
+        results.focus()
+        await pilot.press("end")
+        await pilot.pause()
+        assert results.scroll_offset.y == results.max_scroll_y > 0
+        last = results.render_line(results.size.height - 1).text
+        assert last.split() == ["ETH-USD", "SELL", orders[-1].id[:8], "cancel", "failed",
+                                "failed"]
+        assert results.render_line(0).text.split()[:2] == ["Market", "Side"]  # stays on top
+
+
+async def test_the_result_list_keeps_each_row_on_one_line():
+    """A column is at least its given width, wider for a wider text; control characters
+    (a newline in an error) become spaces."""
+
+    class Host(ScreenHost):
+        def compose(self):
+            yield ResultList([("Result", 8), ("Detail", 0)], id="list")
+
+    app = Host()
+    async with app.run_test(size=(60, 10)) as pilot:
+        table = app.query_one("#list", ResultList)
+        assert table.widths == [8, 6]
+        table.add_rows([("failed", "node\nunreachable"), ("unknown, reconciling", "")])
+        await pilot.pause()
+        assert table.widths == [20, 16]
+        assert table.rows[0] == ("failed", "node unreachable")
+        assert table.render_line(1).text == " failed                node unreachable " + " " * 20
+        table.clear()
+        await pilot.pause()
+        assert table.widths == [8, 6] and table.virtual_size.height == 1

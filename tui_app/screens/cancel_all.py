@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Button, DataTable, ProgressBar, Static
+from textual.widgets import Button, ProgressBar, Static
 
 from tui_app.controller.errors import ControllerError
 from tui_app.controller.requests import CancelAllReport, CancelOutcome, CancelScope
@@ -32,11 +32,11 @@ from tui_app.messages import (
 from tui_app.screens.choice import Choice
 from tui_app.screens.dimmed import DimmedModalScreen
 from tui_app.state import TrackedOrder
+from tui_app.widgets.result_list import ResultList
 
 PROGRESS_FRAME = 1 / 30  # seconds: the progress bar moves at most this often
-RESULT_ROWS_PER_FRAME = 50
-# (label, width): None measures the text ("unknown, reconciling" is the longest result).
-RESULT_COLUMNS = (("Market", 9), ("Side", 4), ("Order", 8), ("Result", 20), ("Detail", None))
+# (label, least width): "unknown, reconciling" is the longest result.
+RESULT_COLUMNS = (("Market", 9), ("Side", 4), ("Order", 8), ("Result", 20), ("Detail", 0))
 
 
 class CancelAllController(Protocol):
@@ -207,7 +207,6 @@ class CancelAllScreen(DimmedModalScreen[CancelAllReport | None]):
         self._progress_shown_at = 0.0  # monotonic time the bar last moved
         self._progress_timer: Timer | None = None  # shows the newest count, if pending
         self._progress: tuple[int, int] = (0, 0)  # the newest (done, total)
-        self._results_generation = 0  # which showing of the results rows being added belong to
 
     # ---- layout
 
@@ -220,8 +219,7 @@ class CancelAllScreen(DimmedModalScreen[CancelAllReport | None]):
             yield Static(id="status", classes="-hidden", markup=False)
             yield ProgressBar(show_eta=False, show_percentage=False, id="progress",
                               classes="-hidden")
-            yield DataTable(id="results", classes="-hidden", cursor_type="row",
-                            zebra_stripes=False)
+            yield ResultList(RESULT_COLUMNS, id="results", classes="-hidden")
             with Horizontal(id="buttons"):
                 yield Button("Cancel orders (y)", variant="error", id="confirm", compact=True)
                 yield Button("Retry the failed (r)", variant="warning", id="retry",
@@ -229,11 +227,6 @@ class CancelAllScreen(DimmedModalScreen[CancelAllReport | None]):
                 yield Button("Back (esc)", id="close", compact=True)
 
     def on_mount(self) -> None:
-        table = self.query_one("#results", DataTable)
-        # Fixed widths where the text is known to be short: Textual measures every cell of
-        # an auto-width column as it is added (500 results: ~0.3 s of a frozen screen).
-        for label, width in RESULT_COLUMNS:
-            table.add_column(label, width=width)
         self.query_one("#scope", Choice).focus()
         self._show_scope()
 
@@ -384,18 +377,18 @@ class CancelAllScreen(DimmedModalScreen[CancelAllReport | None]):
 
     def _show_results(self) -> None:
         self.query_one("#progress").add_class("-hidden")
-        table = self.query_one("#results", DataTable)
+        table = self.query_one("#results", ResultList)
         table.clear()
-        self._results_generation += 1
         by_id = {o.id: o for o in self.orders}
         outcomes: tuple[CancelOutcome, ...] = self.report.outcomes if self.report else ()
         rows = []
         for outcome in outcomes:
             order = by_id.get(outcome.order_id)
             side = order.data.side if order is not None and order.data.side else "?"
-            rows.append((outcome.order_id, (outcome.market, side, outcome.order_id[:8],
-                                            cancel_label(outcome), outcome.message)))
-        self._add_result_rows(self._results_generation, rows)
+            rows.append((outcome.market, side, outcome.order_id[:8], cancel_label(outcome),
+                         outcome.message))
+        # All at once: the list draws only the lines on screen, whatever their number.
+        table.add_rows(rows)
         table.set_class(not outcomes, "-hidden")
         self._set_status(self._result_text(), error=self.error is not None)
         retry = self.query_one("#retry", Button)
@@ -407,17 +400,6 @@ class CancelAllScreen(DimmedModalScreen[CancelAllReport | None]):
         close.remove_class("-hidden")
         (retry if self._can_retry() else close).focus()
         self.refresh_bindings()
-
-    def _add_result_rows(self, generation: int, rows: list[tuple[str, tuple[str, ...]]]) -> None:
-        """Add the result rows a frame's worth at a time, so the screen keeps drawing."""
-        if generation != self._results_generation or not self.is_attached:
-            return  # shown again (a retry) or closed meanwhile
-        table = self.query_one("#results", DataTable)
-        for key, cells in rows[:RESULT_ROWS_PER_FRAME]:
-            table.add_row(*cells, key=key)
-        if len(rows) > RESULT_ROWS_PER_FRAME:
-            self.call_after_refresh(self._add_result_rows, generation,
-                                    rows[RESULT_ROWS_PER_FRAME:])  # fmt: skip
 
     def _result_text(self) -> str:
         parts = []
