@@ -245,3 +245,27 @@ async def test_the_result_list_keeps_each_row_on_one_line():
         table.clear()
         await pilot.pause()
         assert table.widths == [8, 6] and table.virtual_size.height == 1
+
+
+async def test_the_dimmed_main_screen_is_drawn_again_only_when_it_changed(monkeypatch):
+    """Focus moving on the confirmation does not render the screen below again (5-30 ms
+    at 160x50); a change below shows through the dimming."""
+    app, _ = setup()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        below = app.screen_stack[0]
+        renders = []
+        real = below._compositor.render_strips
+
+        def counting(*args):  # type: ignore[no-untyped-def]
+            renders.append(1)
+            return real(*args)
+
+        monkeypatch.setattr(below._compositor, "render_strips", counting)
+        await pilot.press("tab", "tab")
+        await pilot.pause()
+        assert renders == []
+        below.query_one("#main").update("changed below")
+        await pilot.pause()
+        assert renders == [1]
+        assert "changed below" in app.screen.render_line(0).text
