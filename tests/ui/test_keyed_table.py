@@ -200,3 +200,33 @@ async def test_renders_of_an_older_update_count_are_not_kept():
         assert len(table._row_strips) == 8
         table.discard("k0")
         assert len(table._row_strips) == 7 and len(table._cell_lines) == 7
+
+
+def screen_lines(app: App[None]) -> list[str]:
+    """What the screen shows (the widgets' cached lines where they are not dirty)."""
+    from tests.ui.harness import screen_text
+
+    return screen_text(app).splitlines()  # type: ignore[arg-type]
+
+
+async def test_every_row_changed_in_one_batch_is_repainted():
+    """Only the first changed row is refreshed at once; the others are marked dirty just
+    before the paint: none may be left showing its old text, scrolled or not."""
+    app = TableApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.query_one(KeyedTable)
+        for i in range(30):
+            table.upsert(f"k{i:02d}", ((f"row{i:02d}", None), ("old", None)))
+        await pilot.pause()
+        for i in range(30):
+            table.upsert(f"k{i:02d}", ((f"row{i:02d}", None), ("new", None)))
+        await pilot.pause()
+        shown = [line for line in screen_lines(app) if "row" in line]
+        assert shown and all("new" in line for line in shown), shown
+        table.scroll_to(y=15, animate=False)
+        await pilot.pause()
+        for i in range(30):
+            table.upsert(f"k{i:02d}", ((f"row{i:02d}", None), ("NEW", None)))
+        await pilot.pause()
+        shown = [line for line in screen_lines(app) if "row" in line]
+        assert "row15" in shown[0] and all("NEW" in line for line in shown), shown
