@@ -36,6 +36,7 @@ class AccountHeader(Horizontal):
         self._subaccount = subaccount
         self._trading_off_reason = trading_off_reason
         self._read_only = read_only
+        self._balances_shown: Text | None = None
 
     def compose(self) -> ComposeResult:
         yield NetworkBadge(self._network)
@@ -62,6 +63,13 @@ class AccountHeader(Horizontal):
         )
         if not state.snapshot_received:
             text.append("  (waiting for the account snapshot)", style="dim")
-        self.query_one("#header-balances", Static).update(text)
+        if text == self._balances_shown:  # most price ticks move no balance by a cent
+            return
+        first = self._balances_shown is None
+        self._balances_shown = text
+        # One line in a one-line bar, its width the bar's rest (1fr): after the first, a
+        # new text never changes the layout. (A layout pass arranges and draws the whole
+        # screen again: ~10-25 ms, a dropped frame, at every price tick.)
+        self.query_one("#header-balances", Static).update(text, layout=first)
 
 
