@@ -135,7 +135,7 @@ async def test_a_cell_change_re_renders_only_its_cell_and_shows_the_new_text():
         await pilot.pause()
         before = lines(table)
         count = table._update_count
-        cells = {key: list(row) for key, row in table._cell_lines.items()}
+        cells = {key: (list(row.plain), list(row.styled)) for key, row in table._cell_lines.items()}
         strips = dict(table._row_strips)
         assert len(cells) == 8 and len(strips) == 8
 
@@ -146,10 +146,13 @@ async def test_a_cell_change_re_renders_only_its_cell_and_shows_the_new_text():
         changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
         assert len(changed) == 1
         assert "999" in after[changed[0]] and "row3" in after[changed[0]]
-        # Only the changed cell was rendered again, and only its row's line.
+        # Only the changed cell was rendered (and styled) again, and only its row's line.
         for key, row in table._cell_lines.items():
-            redone = [i for i, cell in enumerate(row) if cell is not cells[key][i]]
+            plain, styled = cells[key]
+            redone = [i for i, cell in enumerate(row.plain) if cell is not plain[i]]
             assert redone == ([1] if key.value == "k3" else []), key
+            restyled = [i for i, cell in enumerate(row.styled) if cell is not styled[i]]
+            assert restyled == redone, key
         redrawn = {key.value for key, strip in table._row_strips.items()
                    if strip is not strips[key]}  # fmt: skip
         assert redrawn == {"k3"}

@@ -33,7 +33,7 @@ from textual.widgets.data_table import (
 from tui_app.widgets.format import Cell
 from tui_app.widgets.row_strips import (
     EMPTY_TEXT,
-    CellSegments,
+    RowCells,
     RowStyles,
     cell_segments,
     plain_text,
@@ -96,7 +96,7 @@ class KeyedTable(DataTable[Text]):
         # may already clear caches.
         self._styles_this_render: dict[object, Any] | None = None
         self._frame: _Frame | None = None  # what the lines of the current render share
-        self._cell_lines: dict[RowKey, list[CellSegments | None]] = {}  # by column index
+        self._cell_lines: dict[RowKey, RowCells] = {}
         self._cell_lines_of: tuple[Any, ...] = ()  # the columns and widths they fit
         self._row_strips: dict[RowKey, tuple[tuple[Any, ...], Strip]] = {}
         self._row_styles: dict[tuple[int, bool, bool], RowStyles] = {}
@@ -199,8 +199,8 @@ class KeyedTable(DataTable[Text]):
         self._row_strips.pop(row_key, None)
         cells = self._cell_lines.get(row_key)
         column = self._column_locations.get(column_key)
-        if cells is not None and column is not None and column < len(cells):
-            cells[column] = None
+        if cells is not None and column is not None and column < len(cells.plain):
+            cells.changed(column)
 
     def _forget_row(self, row_key: RowKey) -> None:
         self._row_strips.pop(row_key, None)
@@ -317,18 +317,19 @@ class KeyedTable(DataTable[Text]):
         self._row_strips[row_key] = (key, strip)
         return strip
 
-    def _cells_of(self, frame: _Frame, row_key: RowKey) -> list[CellSegments] | None:
+    def _cells_of(self, frame: _Frame, row_key: RowKey) -> RowCells | None:
         """The row's cells fitted to their columns; only changed ones are made again."""
         cells = self._cell_lines.get(row_key)
         if cells is None:
-            cells = self._cell_lines[row_key] = [None] * len(frame.widths)
-        if None not in cells:
-            return cells  # type: ignore[return-value]
+            cells = self._cell_lines[row_key] = RowCells(len(frame.widths))
+        plain = cells.plain
+        if None not in plain:
+            return cells
         data = self._data[row_key]
         console = self.app.console
         padding = self.cell_padding
         for index, column in enumerate(self.ordered_columns):
-            if cells[index] is not None:
+            if plain[index] is not None:
                 continue
             value = data.get(column.key)
             if value is None:
@@ -337,8 +338,8 @@ class KeyedTable(DataTable[Text]):
                 self._generic_rows.add(row_key)
                 del self._cell_lines[row_key]
                 return None
-            cells[index] = cell_segments(value, frame.widths[index], padding, console)
-        return cells  # type: ignore[return-value]
+            plain[index] = cell_segments(value, frame.widths[index], padding, console)
+        return cells
 
     def _styles_of_row(self, frame: _Frame, row: int, cursor: bool, hover: bool) -> RowStyles:
         key = (row, cursor, hover)

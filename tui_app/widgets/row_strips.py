@@ -14,8 +14,6 @@ equal styles, so the screen (and every snapshot) is byte for byte the same.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from rich.cells import cell_len
 from rich.console import Console
 from rich.segment import Segment
@@ -56,6 +54,23 @@ def cell_segments(value: Text, width: int, padding: int, console: Console) -> Ce
     return Segment.adjust_line_length([blank, *content, blank], width)
 
 
+class RowCells:
+    """One row's cells: unstyled (`cell_segments`, None when changed since) and styled
+    with the RowStyles they were last drawn with (None: to style again). A changed cell,
+    or the row under the cursor, styles only what it must."""
+
+    __slots__ = ("plain", "styled", "styled_by")
+
+    def __init__(self, columns: int) -> None:
+        self.plain: list[CellSegments | None] = [None] * columns
+        self.styled: list[list[Segment] | None] = [None] * columns
+        self.styled_by: RowStyles | None = None
+
+    def changed(self, column: int) -> None:
+        self.plain[column] = None
+        self.styled[column] = None
+
+
 class RowStyles:
     """The styles of one row's cells: (row + cell meta + cursor/hover) + the segment's
     own style + the post style, composed once per distinct segment style."""
@@ -67,28 +82,45 @@ class RowStyles:
         self._post = post
         self.extend = extend  # the space right of the last column
 
-    def line(self, cells: Sequence[CellSegments]) -> list[Segment]:
+    def line(self, row: RowCells) -> list[Segment]:
         """The row's segments, cell after cell, styled as `Segment.apply_style` styles
-        them and merged as `Segment.simplify` merges them (neighbours of equal style)."""
+        them and merged as `Segment.simplify` merges them (neighbours of equal style).
+        `row.plain` must be complete."""
+        if row.styled_by is not self:
+            row.styled = [None] * len(row.styled)
+            row.styled_by = self
+        out: list[Segment] = []
+        for column, styled in enumerate(row.styled):
+            if styled is None:
+                styled = row.styled[column] = self._cell(column, row.plain[column])  # type: ignore[arg-type]
+            if out and styled and out[-1].style == styled[0].style:  # (column metas differ)
+                last = out.pop()
+                out.append(Segment(last.text + styled[0].text, last.style))
+                out.extend(styled[1:])
+            else:
+                out.extend(styled)
+        return out
+
+    def _cell(self, column: int, segments: CellSegments) -> list[Segment]:
+        base, composed = self._cells[column]
         post = self._post
         out: list[Segment] = []
         add = out.append
         last_text = ""
         last_style: Style | None = None
-        for (base, composed), segments in zip(self._cells, cells, strict=True):
-            for text, style, _ in segments:  # (no control segments in a cell)
-                final = composed.get(style)
-                if final is None:
-                    final = base + style if style else base
-                    if post:
-                        final = final + post if final else post
-                    composed[style] = final
-                if final is last_style or (last_style is not None and final == last_style):
-                    last_text += text
-                    continue
-                if last_style is not None:
-                    add(Segment(last_text, last_style))
-                last_text, last_style = text, final
+        for text, style, _ in segments:  # (no control segments in a cell)
+            final = composed.get(style)
+            if final is None:
+                final = base + style if style else base
+                if post:
+                    final = final + post if final else post
+                composed[style] = final
+            if final is last_style or (last_style is not None and final == last_style):
+                last_text += text
+                continue
+            if last_style is not None:
+                add(Segment(last_text, last_style))
+            last_text, last_style = text, final
         if last_style is not None:
             add(Segment(last_text, last_style))
         return out
