@@ -57,6 +57,7 @@ class _Frame:
     scroll_y: int
     widths: tuple[int, ...]  # columns' render widths, padding included
     remaining: int  # blank cells right of the last column
+    fits: bool  # a row line is exactly the view's width, unscrolled
     cursor_row: int
     hover_row: int
     base_style: Style
@@ -292,6 +293,7 @@ class KeyedTable(DataTable[Text]):
             scroll_y=scroll_y,
             widths=widths,
             remaining=max(0, width - sum(widths) - self._row_label_column_width),
+            fits=scroll_x == 0 and sum(widths) + self._row_label_column_width <= width,
             cursor_row=self.cursor_coordinate.row,
             hover_row=self.hover_coordinate.row,
             base_style=base_style,
@@ -312,8 +314,8 @@ class KeyedTable(DataTable[Text]):
             return None
         styles = self._styles_of_row(frame, row, cursor, hover)
         strip = row_strip(styles.line(cells), Segment(" " * frame.remaining, styles.extend),
-                          frame.scroll_x, frame.scroll_x + frame.width, frame.width,
-                          frame.base_style)  # fmt: skip
+                          frame.fits, frame.scroll_x, frame.scroll_x + frame.width,
+                          frame.width, frame.base_style)  # fmt: skip
         self._row_strips[row_key] = (key, strip)
         return strip
 

@@ -45,12 +45,20 @@ def cell_segments(value: Text, width: int, padding: int, console: Console) -> Ce
     style = value.style
     text_style = console.get_style(style) if isinstance(style, str) else style
     inner = max(0, width - 2 * padding)
+    blank = Segment(" " * padding, _NULL_STYLE)
+    text = value.plain
+    length = cell_len(text)
+    if not value.spans and length <= inner and inner + 2 * padding == width:
+        # The usual cell, as the general way below makes it: padding, text, fill, padding.
+        content = Segment(text, text_style or None)
+        if length == inner:
+            return [blank, content, blank]
+        return [blank, content, Segment(" " * (inner - length), _NULL_STYLE), blank]
     # Text.render leaves the text's own style to its caller; padding is unstyled, as rich's.
     content = Segment.adjust_line_length(
         list(Segment.apply_style(value.render(console, end=""), text_style)), inner,
         style=_NULL_STYLE,
     )  # fmt: skip
-    blank = Segment(" " * padding, _NULL_STYLE)
     return Segment.adjust_line_length([blank, *content, blank], width)
 
 
@@ -126,16 +134,15 @@ class RowStyles:
         return out
 
 
-def row_strip(line: list[Segment], extend: Segment, x1: int, x2: int, width: int,
+def row_strip(line: list[Segment], extend: Segment, fits: bool, x1: int, x2: int, width: int,
               base_style: Style) -> Strip:  # fmt: skip
     """The row's line (simplified, from `RowStyles.line`) as the DataTable's
-    `_render_line` finishes it: cropped to the view, fitted to the width, simplified."""
-    length = sum(cell_len(text) for text, _, _ in line) + len(extend.text)
-    if x1 == 0 and length == width and (not line or line[0].text):
+    `_render_line` finishes it: cropped to the view, fitted to the width, simplified.
+    `fits`: the line is the view's width from x1 = 0 (every cell is its column's width)."""
+    line.append(extend)
+    if fits and line[0].text:
         # Nothing to crop or pad: line_crop and adjust_cell_length would give it back
         # unchanged (line_crop drops a leading empty segment: hence the last test).
-        line.append(extend)
         return Strip(line, width)
-    line.append(extend)
     segments = line_crop(line, x1, x2, width)
     return Strip(segments).adjust_cell_length(width, base_style).simplify()
