@@ -547,10 +547,12 @@ class OrderStore:
     ) -> T:
         """`work(db)` in one transaction, BEGIN to COMMIT on the database thread in one
         hop; rolled back when it raises. Every change but a migration goes through here."""
+        checkpointer = self._checkpointer
+        after = None if checkpointer is None else checkpointer.committed
         async with self._locked() as conn:
             # aiosqlite's own queue (0.22: `_execute`, `_conn`): it runs jobs in order, so a
             # caller cancelled meanwhile cannot let another transaction in halfway.
-            return await conn._execute(_in_transaction, conn, work, on_commit)
+            return await conn._execute(_in_transaction, conn, work, on_commit, after)
 
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -575,8 +577,9 @@ def _in_transaction(
     conn: aiosqlite.Connection,
     work: Callable[[sqlite3.Connection], T],
     on_commit: Callable[[], None] | None = None,
+    after: Callable[[sqlite3.Connection], None] | None = None,
 ) -> T:
-    """On the database thread."""
+    """On the database thread. `after(db)`: once committed and `on_commit` told."""
     db = conn._conn
     # IMMEDIATE takes the write lock now, so a second process waits (busy_timeout) at
     # BEGIN instead of failing halfway through.
@@ -592,6 +595,8 @@ def _in_transaction(
             on_commit()
         except Exception:  # committed all the same: the caller must hear of that
             log.warning("order store: on_commit failed", exc_info=True)
+    if after is not None:
+        after(db)
     return result
 
 
