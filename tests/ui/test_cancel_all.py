@@ -269,3 +269,44 @@ async def test_the_dimmed_main_screen_is_drawn_again_only_when_it_changed(monkey
         await pilot.pause()
         assert renders == [1]
         assert "changed below" in app.screen.render_line(0).text
+
+
+async def test_each_cancel_is_requested_before_its_outcome_with_many_orders():
+    """The requests go to the app a hundred per turn of the loop, all before any outcome
+    (a row's "cancel sent" must not overwrite its result)."""
+    orders = [order(n) for n in range(1, 251)]
+    controller = FakeController()
+    controller.orders = orders
+    app = ScreenHost(lambda: CancelAllScreen(orders, controller))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    kinds = [type(m) for m in app.cancel_messages]
+    assert kinds == [CancelRequested] * 250 + [CancelFinished] * 250
+
+
+async def test_opening_lays_out_the_screen_below_only_when_the_size_changes(monkeypatch):
+    """Textual sends a new screen a Resize after its first layout, and lays out the screens
+    below again on it (`_screen_resized`); with the size unchanged, that is skipped."""
+    app, controller = setup()
+    layouts: list[int] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.pop_screen()
+        await pilot.pause()
+        below = app.screen
+        real = below._screen_resized
+
+        def counting(size):  # type: ignore[no-untyped-def]
+            layouts.append(1)
+            return real(size)
+
+        monkeypatch.setattr(below, "_screen_resized", counting)
+        app.push_screen(CancelAllScreen(ORDERS, controller))
+        await pilot.pause()
+        await pilot.pause()
+        assert layouts == []
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        assert layouts and app.screen.size == (100, 30)
