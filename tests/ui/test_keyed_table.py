@@ -233,3 +233,47 @@ async def test_every_row_changed_in_one_batch_is_repainted():
         await pilot.pause()
         shown = [line for line in screen_lines(app) if "row" in line]
         assert "row15" in shown[0] and all("NEW" in line for line in shown), shown
+
+
+class FixedSizeApp(App[None]):
+    CSS = "KeyedTable { height: 1fr; }"  # as in the app: its size does not follow its rows
+
+    def compose(self) -> ComposeResult:
+        yield KeyedTable(COLUMNS, id="t")
+
+
+async def test_new_rows_and_wider_columns_update_the_scrollbars_without_a_layout():
+    """A layout arranges and draws the whole screen again: only a scrollbar that appears
+    (or disappears) needs one; more rows or a wider column only move the scroll range."""
+    app = FixedSizeApp()
+    async with app.run_test(size=(30, 10)) as pilot:
+        table = app.query_one(KeyedTable)
+        layouts = []
+        screen = app.screen
+        arrange = screen._refresh_layout
+        screen._refresh_layout = lambda *a, **k: (layouts.append(1), arrange(*a, **k))[1]
+        table.upsert("a", (("a", None), ("1", None)))
+        await pilot.pause()
+        assert not table.show_vertical_scrollbar and not table.show_horizontal_scrollbar
+        for i in range(20):  # more rows than the view: the vertical scrollbar appears
+            table.upsert(f"k{i:02d}", ((f"row{i:02d}", None), ("1", None)))
+        await pilot.pause()
+        assert table.show_vertical_scrollbar
+        layouts.clear()
+        for i in range(20, 40):  # more rows still: no layout
+            table.upsert(f"k{i:02d}", ((f"row{i:02d}", None), ("1", None)))
+        await pilot.pause()
+        assert not layouts
+        table.scroll_end(animate=False)
+        await pilot.pause()
+        assert any("row39" in line for line in screen_lines(app))
+        table.upsert("k39", (("row39", None), ("a value wider than the view", None)))
+        await pilot.pause()
+        assert table.show_horizontal_scrollbar and table.max_scroll_x > 0
+        layouts.clear()
+        table.upsert("k38", (("row38", None), ("a value wider than the view, and more", None)))
+        await pilot.pause()
+        assert not layouts
+        table.scroll_to(x=table.max_scroll_x, animate=False)
+        await pilot.pause()
+        assert any("and more" in line for line in screen_lines(app))

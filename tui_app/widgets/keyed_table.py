@@ -104,6 +104,7 @@ class KeyedTable(DataTable[Text]):
         self._styles_of: tuple[Any, ...] = ()  # the widget styles these were made with
         self._generic_rows: set[RowKey] = set()  # rows the DataTable draws
         self._pending_rows: set[int] = set()  # changed rows to mark dirty (refresh_row)
+        self._sizing = False  # in `_update_dimensions` (see `refresh`)
         super().__init__(
             id=id, classes=classes, cursor_type="row", zebra_stripes=True,
             cursor_foreground_priority="renderable",
@@ -460,6 +461,33 @@ class KeyedTable(DataTable[Text]):
         self._mark_pending_rows()
         self._pending_rows.clear()
         return super()._exchange_repaint_regions()
+
+    # A wider column, or a row added or removed, gives the table a new virtual size, and
+    # Textual does a layout for it: the whole screen arranged and drawn again (~10-25 ms
+    # at 160x50: a stall, at each new row of a burst or each price tick that widens a
+    # column). When the table's own size does not depend on its content (width and height
+    # not auto: 1fr in the app), only its scrollbars can change: they are updated here,
+    # and a layout happens only if one appears or disappears (their reactives ask for it).
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        self._sizing = True
+        try:
+            super()._update_dimensions(new_rows)
+        finally:
+            self._sizing = False
+
+    def refresh(
+        self, *regions: Region, repaint: bool = True, layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:  # fmt: skip
+        if layout and getattr(self, "_sizing", False) and not regions and not recompose:
+            styles = self.styles
+            if not (styles.width is None or styles.width.is_auto or styles.height is None
+                    or styles.height.is_auto):  # fmt: skip
+                self._sizing = False
+                self._scroll_update(self.virtual_size)
+                layout = False
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def _widens(self, column: str, text: str) -> bool:
         """Whether `text` is wider than its column: only then ask for a new width.
