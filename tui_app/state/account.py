@@ -282,7 +282,7 @@ class AccountState:
         """The controller sent `order` (its `id` from tui_app.ids.order_uuid)."""
         if order.id in self._orders:
             return  # the indexer was quicker than the controller: nothing to add
-        tracked = TrackedOrder(order, seen=False)
+        tracked = self._orders[order.id] = TrackedOrder(order, seen=False)
         self._store(tracked)
         self._notify()
 
@@ -307,11 +307,15 @@ class AccountState:
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call `listener(change)` for every change; returns a function that unsubscribes."""
-        self._listeners.append(listener)
+        # Copied on change, never changed in place: _notify iterates it without a copy,
+        # and a listener may unsubscribe (or subscribe another) while it is called.
+        self._listeners = [*self._listeners, listener]
 
         def unsubscribe() -> None:
             if listener in self._listeners:
-                self._listeners.remove(listener)
+                listeners = list(self._listeners)
+                listeners.remove(listener)
+                self._listeners = listeners
 
         return unsubscribe
 
@@ -477,10 +481,10 @@ class AccountState:
         self._store(tracked)
 
     def _store(self, tracked: TrackedOrder) -> None:
-        """Re-derive the status, queue a short-term expiry check, record the change."""
+        """Re-derive the status of a tracked order (one in `_orders`), queue a short-term
+        expiry check, record the change."""
         order = tracked.data.__dict__  # see the module's docstring
         order_id = order["id"]
-        self._orders[order_id] = tracked
         status = tracked.status = derive_status(tracked, self.block_height)
         if status in FINAL_STATUSES:
             self._finish(order_id)
@@ -673,17 +677,17 @@ class AccountState:
         self.ignored_messages += 1
 
     def _notify(self) -> tuple[Change, ...]:
-        if not self._order_changes:
-            if not self._changes:
-                return ()
-            changes: tuple[Change, ...] = tuple(self._changes)
-        elif self._changes:
-            changes = (*self._changes, *self._order_changes.values())
+        order_changes = self._order_changes
+        other_changes = self._changes
+        if other_changes:
+            changes: tuple[Change, ...] = (*other_changes, *order_changes.values())
+            other_changes.clear()
+        elif order_changes:  # the feed's usual case: only orders changed
+            changes = tuple(order_changes.values())
         else:
-            changes = tuple(self._order_changes.values())
-        self._changes.clear()
-        self._order_changes.clear()
-        for listener in tuple(self._listeners):
+            return ()
+        order_changes.clear()
+        for listener in self._listeners:
             for change in changes:
                 try:
                     listener(change)
