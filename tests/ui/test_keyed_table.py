@@ -277,3 +277,16 @@ async def test_new_rows_and_wider_columns_update_the_scrollbars_without_a_layout
         table.scroll_to(x=table.max_scroll_x, animate=False)
         await pilot.pause()
         assert any("and more" in line for line in screen_lines(app))
+        for i in range(10):  # fewer rows, still more than the view: no layout
+            table.discard(f"k{i:02d}")
+        await pilot.pause()
+        assert not layouts
+        table.scroll_end(animate=False)
+        await pilot.pause()
+        assert any("row39" in line for line in screen_lines(app))
+        assert not any("row05" in line for line in screen_lines(app))
+        for i in range(10, 38):  # fewer than the view: the vertical scrollbar goes
+            table.discard(f"k{i:02d}")
+        await pilot.pause()
+        assert not table.show_vertical_scrollbar
+        assert any("row39" in line for line in screen_lines(app))

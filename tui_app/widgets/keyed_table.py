@@ -463,7 +463,7 @@ class KeyedTable(DataTable[Text]):
         return super()._exchange_repaint_regions()
 
     # A wider column, or a row added or removed, gives the table a new virtual size, and
-    # Textual does a layout for it: the whole screen arranged and drawn again (~10-25 ms
+    # Textual does a layout for it (a removed row asks for one at once): the whole screen arranged and drawn again (~10-25 ms
     # at 160x50: a stall, at each new row of a burst or each price tick that widens a
     # column). When the table's own size does not depend on its content (width and height
     # not auto: 1fr in the app), only its scrollbars can change: they are updated here,
@@ -473,6 +473,14 @@ class KeyedTable(DataTable[Text]):
         self._sizing = True
         try:
             super()._update_dimensions(new_rows)
+        finally:
+            self._sizing = False
+
+    def remove_row(self, row_key: RowKey | str) -> None:
+        # (The DataTable asks for a layout here too; the new size follows on idle.)
+        self._sizing = True
+        try:
+            super().remove_row(row_key)
         finally:
             self._sizing = False
 
