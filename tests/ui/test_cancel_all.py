@@ -310,3 +310,24 @@ async def test_opening_lays_out_the_screen_below_only_when_the_size_changes(monk
         await pilot.resize_terminal(100, 30)
         await pilot.pause()
         assert layouts and app.screen.size == (100, 30)
+
+
+async def test_while_cancelling_the_dimmed_screen_below_is_drawn_a_few_times_a_second():
+    app, controller = setup()
+    controller.steps = asyncio.Queue()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("y")
+        await pilot.pause()
+        below, modal = app.screen_stack
+        below.query_one("#main").update("changed below", layout=False)
+        await pilot.pause()
+        assert "changed below" not in modal.render_line(0).text  # held: not yet
+        await pilot.pause(0.3)  # BELOW_HELD_INTERVAL
+        assert "changed below" in modal.render_line(0).text
+        below.query_one("#main").update("changed again", layout=False)
+        for _ in range(5):
+            controller.steps.put_nowait(None)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.pause()
+        assert "changed again" in modal.render_line(0).text  # released: drawn at once

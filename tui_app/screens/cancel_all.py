@@ -323,6 +323,7 @@ class CancelAllScreen(DimmedModalScreen[CancelAllReport | None]):
         bar.update(total=len(targets) or None, progress=0)
         self._set_status(f"Cancelling... 0/{len(targets)}")
         self.refresh_bindings()
+        self.hold_below(True)  # the rows behind change with every answer
         self.run_cancel_all(scope, targets)
 
     @work(exclusive=True, group="cancel_all", exit_on_error=False)
@@ -389,6 +390,7 @@ class CancelAllScreen(DimmedModalScreen[CancelAllReport | None]):
         self.error = error
         self.phase = "done"
         self._show_results()
+        self.hold_below(False)
 
     def _show_results(self) -> None:
         self.query_one("#progress").add_class("-hidden")

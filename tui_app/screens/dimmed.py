@@ -5,16 +5,18 @@ A ModalScreen's translucent background is Textual's `BackgroundScreen`: the scre
 rendered again and tinted segment by segment (a colour blend and two new Styles for each
 of ~8,000 segments at 160x50: 40-250 ms) whenever anything behind the modal changes, down
 to one footer key. Here the lines of the screen below that did not change since the last
-render keep their dimmed strips (`DimmedBackground`), the others go through Textual's own
-pipeline (the same segments), and each distinct style is tinted once (`tinted`).
+render keep their dimmed strips (`DimmedBackground`), the others are tinted straight into
+strips (the same strips as Textual's pipeline, see tests/ui/test_dimmed.py), and each
+distinct style is tinted once (`tinted`).
 
 The screen below is rendered again only after it asked for a repaint: the modal's own
 changes (focus moving, a layout as it opens: 5-30 ms each at 160x50) reuse its lines.
+Nor is it laid out again for the Resize a new screen gets after its first layout. While a
+modal is busy (`hold_below`), its changes are drawn a few times a second, not every frame.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TypeVar
 
 from rich.console import RenderableType
@@ -27,9 +29,11 @@ from textual.renderables.background_screen import BackgroundScreen
 from textual.screen import ModalScreen, Screen
 from textual.strip import Strip
 from textual.style import Style
+from textual.timer import Timer
 from textual.visual import RenderOptions, RichVisual
 
 ResultType = TypeVar("ResultType")
+BELOW_HELD_INTERVAL = 0.25  # seconds: see DimmedModalScreen.hold_below
 
 _NULL_STYLE = RichStyle()
 # (tint, style before) -> style after. Cells carry their row and column as meta, so a
@@ -61,18 +65,11 @@ def _tint(style: RichStyle | None, color: Color) -> RichStyle:
     )
 
 
-def tint_segments(segments: Iterable[Segment], color: Color) -> Iterable[Segment]:
-    """`BackgroundScreen.process_segments` with each distinct style tinted once."""
-    for segment in segments:
-        text, style, control = segment
-        yield segment if control else Segment(text, tinted(style, color), control)
-
-
 class _TintedStrips:
-    """Some lines of the screen below, dimmed: what `RichVisual` draws of them as
-    `BackgroundScreen` renders them (`StripRenderable` of the compositor's lines through
-    `tint_segments`), without the round trip through a Rich console (~10 ms for a whole
-    screen at 160x50)."""
+    """Some lines of the screen below, dimmed: the strips `RichVisual` draws of them as
+    `BackgroundScreen` renders them (`process_segments` over a `StripRenderable` of the
+    compositor's lines), without the round trip through a Rich console (~10 ms for a
+    whole screen at 160x50)."""
 
     def __init__(self, strips: list[Strip], color: Color) -> None:
         self.strips = strips
@@ -130,13 +127,45 @@ class DimmedModalScreen(ModalScreen[ResultType]):
         self._background_for: tuple[int, Style] | None = None
         self._background_lines: dict[tuple[Segment, ...], Strip] = {}
         self._below_strips: list[Strip] | None = None  # the screen below, as last rendered
+        self._below_held = False  # see hold_below
+        self._below_pending: Region | None = None  # where it changed while held
+        self._below_timer: Timer | None = None
 
     def refresh(self, *regions: Region, **kwargs: bool) -> DimmedModalScreen[ResultType]:
         if regions:
             # Regions come from the screen below (Screen._compositor_refresh tells the top
             # screen where it changed); the modal's own refreshes name none.
+            if self._below_held:
+                self._hold(regions)
+                return self
             self._below_strips = None
         return super().refresh(*regions, **kwargs)  # type: ignore[return-value]
+
+    def hold_below(self, held: bool) -> None:
+        """While held (this screen is busy: cancel-all's progress), the screen below, whose
+        rows then change every frame, is drawn again at most every BELOW_HELD_INTERVAL, not
+        every frame (10-25 ms each at 160x50). Released, what changed meanwhile is drawn
+        after the next frame (not in the same one)."""
+        self._below_held = held
+        if not held:
+            if self._below_timer is not None:
+                self._below_timer.stop()
+                self._below_timer = None
+            self.call_after_refresh(self._show_below)
+
+    def _hold(self, regions: tuple[Region, ...]) -> None:
+        changed = Region.from_union(list(regions))
+        pending = self._below_pending
+        self._below_pending = changed if pending is None else pending.union(changed)
+        if self._below_timer is None:
+            self._below_timer = self.set_timer(BELOW_HELD_INTERVAL, self._show_below)
+
+    def _show_below(self) -> None:
+        self._below_timer = None
+        pending, self._below_pending = self._below_pending, None
+        if pending is not None:
+            self._below_strips = None
+            super().refresh(pending)
 
     def below_strips(self, below: Screen) -> list[Strip]:
         """The lines of the screen below: rendered again only when it changed."""
