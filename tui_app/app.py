@@ -73,6 +73,7 @@ from tui_app.widgets.fills import FillsTable
 from tui_app.widgets.header import AccountHeader
 from tui_app.widgets.history import HistoryView
 from tui_app.widgets.keyed_table import KeyedTable
+from tui_app.widgets.main_screen import MainScreen
 from tui_app.widgets.markets import MarketsTable
 from tui_app.widgets.messages import (
     AccountUpdated,
@@ -326,6 +327,9 @@ class DydxApp(App[None]):
         yield Input(placeholder="filter (Enter: keep, Esc: close)", id="filter-input")
         yield StatusBar()
         yield Footer()
+
+    def get_default_screen(self) -> Screen:
+        return MainScreen(id="_default")  # paints follow flushes sooner (main_screen.py)
 
     def on_mount(self) -> None:
         self._orders_table = self.query_one(OrdersTable)
