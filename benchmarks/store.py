@@ -2,8 +2,9 @@
 orders. insert+update is what `place` does to it: the pending row with its audit entry
 committed, then the row set active with the second audit entry (two transactions, two
 fsyncs), both awaited here (`place` itself waits only for the first: the second is
-written behind, `OrderStore.write_behind`). lookup is `find(order_id)` of a random
-existing order.
+written behind, `OrderStore.write_behind`). Each commit writes to the WAL the pages it
+touched (schema 2: 6 for the insert, 4 for the update, 4 KiB each) and fsyncs it.
+lookup is `find(order_id)` of a random existing order.
 
 Baseline of insert+update: what two durable commits cost at least on this disk, two
 `os.fsync` of a small write to a file in the same directory, sampled in turn with ours
