@@ -84,15 +84,18 @@ _validate_json = MESSAGE_ADAPTER.validator.validate_json
 def _parse(raw: str | bytes) -> ParsedMessage | MessageRejected:
     # The Rust parser reads NaN and Infinity as floats; send such frames the guarded way.
     # Many frames (fills, books, trades, filled orders) have no capital N at all, and a
-    # one-byte search (memchr) says so in a fraction of the time of the three-byte one.
+    # one-byte search (memchr) says so in a fraction of the time of the three-byte one;
+    # when there is one (an OPEN order), the three-byte search starts there.
     # (rfind, not `in`: it scans a frame about twice as fast.)
     if type(raw) is bytes:
-        suspicious = (raw.find(b"N") >= 0 and raw.rfind(b"NaN") >= 0) or (
+        first_n = raw.find(b"N")
+        suspicious = (first_n >= 0 and raw.find(b"NaN", first_n) >= 0) or (
             raw.rfind(b"Infinity") >= 0
         )
     else:
         text: str = raw  # type: ignore[assignment]
-        suspicious = (text.find("N") >= 0 and text.rfind("NaN") >= 0) or (
+        first_n = text.find("N")
+        suspicious = (first_n >= 0 and text.find("NaN", first_n) >= 0) or (
             text.rfind("Infinity") >= 0
         )
     if not suspicious:
