@@ -463,11 +463,12 @@ class KeyedTable(DataTable[Text]):
         return super()._exchange_repaint_regions()
 
     # A wider column, or a row added or removed, gives the table a new virtual size, and
-    # Textual does a layout for it (a removed row asks for one at once): the whole screen arranged and drawn again (~10-25 ms
-    # at 160x50: a stall, at each new row of a burst or each price tick that widens a
-    # column). When the table's own size does not depend on its content (width and height
-    # not auto: 1fr in the app), only its scrollbars can change: they are updated here,
-    # and a layout happens only if one appears or disappears (their reactives ask for it).
+    # Textual does a layout for it (a removed row asks for one at once): the whole screen
+    # arranged and drawn again (~10-25 ms at 160x50: a stall, at each new row of a burst
+    # or each price tick that widens a column). When the table's own size does not depend
+    # on its content (width and height not auto: 1fr in the app), only its scrollbars can
+    # change: they are updated here, and a layout happens only if one appears or
+    # disappears (their reactives ask for it).
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         self._sizing = True
