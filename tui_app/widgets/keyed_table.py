@@ -251,8 +251,13 @@ class KeyedTable(DataTable[Text]):
     def render_line(self, y: int) -> Strip:
         frame = self._frame
         if frame is None:
-            if self._styles_this_render is None:  # outside render_lines
-                return super().render_line(y)
+            if self._styles_this_render is None:  # outside render_lines: a render of one
+                self._styles_this_render = {}
+                try:
+                    return self.render_line(y)
+                finally:
+                    self._styles_this_render = None
+                    self._frame = None
             frame = self._frame = self._begin_frame()
         if not frame.fast or y < frame.header:
             return super().render_line(y)
