@@ -8,13 +8,19 @@ the real captures, 1,000 live orders, fills growing until FILLED.
 The row's note splits the cost: parse_message alone, pydantic's validation alone (the
 floor of a typed parse: Rust JSON parsing plus Decimal/int/datetime fields and models),
 and AccountState.apply alone.
+
+The garbage collector is handled as in `dydx-tui`: what existed before the feed started
+is frozen (tui_app.launch.resume_gc), so collections walk only what the feed made, not
+the heap the earlier benchmark groups left in this process.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from statistics import median
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +32,16 @@ from tui_app.state import AccountState
 
 if TYPE_CHECKING:
     from benchmarks.__main__ import Context
+
+
+@contextlib.contextmanager
+def heap_as_in_the_app() -> Iterator[None]:
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def parse_and_apply_rate(frames: list[bytes]) -> float:
@@ -76,9 +92,10 @@ async def bench_feed(ctx: Context) -> list[Row]:
     frames = make_frames(count)
     ours, base, parts = [], [], []
     for _ in range(ctx.iterations(5)):
-        ours.append(parse_and_apply_rate(frames))
-        base.append(json_loads_rate(frames))
-        parts.append(split_rates(frames))
+        with heap_as_in_the_app():
+            ours.append(parse_and_apply_rate(frames))
+            base.append(json_loads_rate(frames))
+            parts.append(split_rates(frames))
     split = ", ".join(
         f"{name} alone {median([p[name] for p in parts]):,.0f}/s" for name in parts[0]
     )
