@@ -109,6 +109,7 @@ async def running_app(devnet: DevnetProcess, data_dir: Path, *, size: tuple[int,
     from tui_app.launch import _note_first_rows, open_parts
 
     config = local_config(devnet, data_dir)
+    thresholds = gc.get_threshold()  # resume_gc makes full collections rare: restored below
     gc.disable()
     try:
         async with open_parts(config, data_dir / "orders-local.sqlite3") as parts:
@@ -127,6 +128,7 @@ async def running_app(devnet: DevnetProcess, data_dir: Path, *, size: tuple[int,
                 watch.cancel()
     finally:
         gc.unfreeze()  # the next benchmark starts from an ordinary heap
+        gc.set_threshold(*thresholds)
         gc.enable()
 
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.actions import ActionParseResult
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -54,6 +54,7 @@ from tui_app.controller.requests import (
     ReconcileSummary,
 )
 from tui_app.feed.status import ConnectionStatus
+from tui_app.gc_schedule import FullCollections
 from tui_app.messages import CancelFinished, CancelRequested, cancel_all_result
 from tui_app.retry_notes import OrderRetrying, RetryNotes
 from tui_app.state import (
@@ -288,6 +289,7 @@ class DydxApp(App[None]):
         self._flush_handle: asyncio.TimerHandle | None = None  # the next flush, if due
         self._last_flush = 0.0  # loop.time() of the last flush
         self._frame_in_flight = False  # a flush's rows are not on screen yet
+        self.full_collections = FullCollections()  # at quiet moments (gc_schedule.py)
         self._orders_table: OrdersTable | None = None  # the main screen's, from on_mount
         self._status_bar: StatusBar | None = None
         self._unsubscribe: list[Callable[[], None]] = []
@@ -465,8 +467,16 @@ class DydxApp(App[None]):
             return self.post_message(AccountUpdated(changes))
         return False
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):  # the trader is at the keys: no pause now
+            self.full_collections.busy()
+        await super().on_event(event)
+
     def tick(self) -> None:
         """Periodic: ages, block countdowns and staleness move with the clock."""
+        if self.in_flight:  # a cancel-all, a place...: not the moment for a pause
+            self.full_collections.busy()
+        self.full_collections.tick()
         if not self._main_mounted or self._covered():
             return
         self._refresh_status_bar()
@@ -478,6 +488,8 @@ class DydxApp(App[None]):
         if not self._main_mounted:
             return
         changes = message.changes
+        if changes.orders or changes.reset:
+            self.full_collections.busy()
         if changes.reset:
             self.refresh_everything()
             return

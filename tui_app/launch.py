@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tui_app.gc_schedule import make_full_collections_rare
+
 log = logging.getLogger(__name__)
 
 # The node gateway waits for the first rows on screen at most this long (seconds).
@@ -309,4 +311,5 @@ def resume_gc() -> None:
     left out of every later collection, whose pauses would otherwise stall the UI."""
     if not gc.isenabled():
         gc.freeze()
+        make_full_collections_rare()  # the app runs them at quiet moments (gc_schedule)
         gc.enable()
