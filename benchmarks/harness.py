@@ -150,6 +150,23 @@ def text_table(rows: Sequence[Row]) -> str:
     return "\n".join(out)
 
 
+def cpu_speed() -> float:
+    """json.loads of one feed message, per second of CPU: how fast this machine is right
+    now. On a shared host the same core runs at different speeds from hour to hour; the
+    absolute figures (feed, store, start) follow it, the ratios to baselines much less."""
+    import json
+
+    from benchmarks.parse_apply import order_update
+
+    message = order_update(1, 1, 1)
+    count, start = 0, time.process_time()
+    while time.process_time() - start < 0.3:
+        for _ in range(1000):
+            json.loads(message)
+        count += 1000
+    return count / (time.process_time() - start)
+
+
 def machine_info() -> dict[str, str]:
     cpu = platform.processor() or platform.machine()
     try:
