@@ -110,7 +110,7 @@ def write_results(rows: list[Row], quick: bool, seconds: float, path: Path = RES
     if speeds is not None:
         info["cpu speed, start / end of the run"] = (
             f"{speeds[0]:,.0f} / {speeds[1]:,.0f} json.loads of a 727-byte feed message per "
-            "CPU second (the same core has ranged from ~55,000 to ~105,000 here)"
+            "CPU second (from run to run on this host: ~50,000 to ~105,000)"
         )
     lines = [
         "# Benchmark results",
