@@ -125,3 +125,18 @@ async def wait_for(predicate, timeout: float = 10.0, interval: float = 0.1):  # 
             return value
         assert time.monotonic() < deadline, "condition not reached in time"
         await asyncio.sleep(interval)
+
+
+def node_unavailable_briefly_at_send(h: Harness, seconds: float, retries: int = 8) -> None:
+    """The node answers UNAVAILABLE for `seconds` from the moment the controller sends
+    (its before_send hook), and the gateway retries up to `retries` times meanwhile."""
+    loop = asyncio.get_running_loop()
+    faults = h.devnet.faults.grpc
+
+    def fail_briefly(action, ids):
+        faults.unavailable = True
+        loop.call_later(seconds, setattr, faults, "unavailable", False)
+
+    h.controller.before_send = fail_briefly
+    h.gateway.config = type(h.gateway.config)(**{**h.gateway.config.__dict__,
+                                                 "retry_attempts": retries})  # fmt: skip

@@ -11,13 +11,17 @@ after the chain accepted, cancels, long-term orders, and a raw NodeClient on the
 
 from __future__ import annotations
 
-import asyncio
 import time
 from decimal import Decimal
 
 import pytest
 
-from tests.controller.conftest import close_harness, make_harness, wait_for
+from tests.controller.conftest import (
+    close_harness,
+    make_harness,
+    node_unavailable_briefly_at_send,
+    wait_for,
+)
 from tui_app.chain.orders import ORDER_FLAGS_LONG_TERM, OrderKey, OrderSpec, Side, build_order
 from tui_app.controller.errors import ChainRejected
 from tui_app.controller.requests import CancelResult, PlaceRequest
@@ -108,15 +112,7 @@ async def test_unavailable_during_the_broadcast_of_a_place(devnet, tmp_path, lon
 async def test_unavailable_that_clears_during_the_retries_places_exactly_once(devnet, tmp_path):
     h = await harness(devnet, tmp_path)
     try:
-        loop = asyncio.get_running_loop()
-
-        def fail_briefly(action, ids):
-            devnet.faults.grpc.unavailable = True
-            loop.call_later(0.15, setattr, devnet.faults.grpc, "unavailable", False)
-
-        h.controller.before_send = fail_briefly
-        h.gateway.config = type(h.gateway.config)(**{**h.gateway.config.__dict__,
-                                                     "retry_attempts": 8})  # fmt: skip
+        node_unavailable_briefly_at_send(h, 0.15)
         outcome = await h.controller.place(resting(False))
         assert outcome.status == "active" and outcome.tx_hash
         record = await h.store.get(outcome.order_id)
