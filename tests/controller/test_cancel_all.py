@@ -14,7 +14,7 @@ from tui_app.controller.errors import NetworkError
 from tui_app.controller.requests import CancelResult, CancelScope, PlaceRequest
 from tui_app.store import AuditAction, AuditOutcome, OrderStatus
 
-from .conftest import close_harness, make_harness, wait_for
+from .conftest import close_harness, make_harness, node_unavailable_briefly_at_send, wait_for
 
 
 def buy(market: str, long_term: bool, i: int) -> PlaceRequest:
@@ -332,23 +332,17 @@ async def test_retried_batch_and_stateful_txs_report_retrying_for_each_of_their_
 ):
     h = await make_harness(devnet, tmp_path / "o.sqlite3")
     try:
-        short = await place_many(h.controller, 3, long_term=False)
         long = await place_many(h.controller, 2, long_term=True)
-        await wait_for(lambda: len(h.chain_open_orders()) == 3)
+        await wait_for(lambda: len(h.chain_open_orders()) == 2)  # in a block
+        devnet.faults.freeze_blocks = True  # the short-term ones must not expire meanwhile
+        short = await place_many(h.controller, 3, long_term=False)
+        await wait_for(lambda: len(h.chain_open_orders()) == 5)
         await wait_for(lambda: _indexer_open_count(h, 5))
         heard: dict[str, list[int]] = {}
         h.controller.on_retry = lambda order_id, attempt, limit: heard.setdefault(
             order_id, []
         ).append(attempt)
-        loop = asyncio.get_running_loop()
-
-        def fail_briefly(action, ids):
-            devnet.faults.grpc.unavailable = True
-            loop.call_later(0.3, setattr, devnet.faults.grpc, "unavailable", False)
-
-        h.controller.before_send = fail_briefly
-        h.gateway.config = type(h.gateway.config)(**{**h.gateway.config.__dict__,
-                                                     "retry_attempts": 8})  # fmt: skip
+        node_unavailable_briefly_at_send(h, 0.3)
         report = await h.controller.cancel_all()
         assert {o.order_id for o in report.outcomes} == set(short + long)
         # Every order of a retried tx heard "retrying n/N", then that the retrying is over.
@@ -356,4 +350,5 @@ async def test_retried_batch_and_stateful_txs_report_retrying_for_each_of_their_
         assert all(attempts[0] >= 1 and attempts[-1] == 0 for attempts in heard.values())
     finally:
         devnet.faults.grpc.unavailable = False
+        devnet.faults.freeze_blocks = False
         await close_harness(h)
