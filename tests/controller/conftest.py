@@ -75,7 +75,7 @@ class Harness:
         return await self.reader.open_orders()
 
 
-async def make_harness(devnet, path, *, before_send=None, **settings) -> Harness:
+async def make_harness(devnet, path, *, before_send=None, live=None, **settings) -> Harness:
     store = await OrderStore.open(path)
     gateway = await NodeGateway.connect(
         GatewayConfig(devnet.endpoints.grpc, devnet.endpoints.chain_id, address=ALICE.address,
@@ -95,6 +95,7 @@ async def make_harness(devnet, path, *, before_send=None, **settings) -> Harness
         markets=IndexerMarkets(reader),
         settings=ControllerSettings(**fields),
         before_send=before_send,
+        live=live,
     )
     return Harness(devnet, store, gateway, reader, controller)
 

@@ -16,11 +16,12 @@ either nothing sent, or a row that says what may have been sent (reliability not
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -51,7 +52,7 @@ from tui_app.controller.errors import (
 from tui_app.controller.indexer import IndexerReader
 from tui_app.controller.markets import MarketsSource
 from tui_app.controller.ratelimit import TokenBucket
-from tui_app.controller.recent_block import RecentBlock
+from tui_app.controller.recent_block import PushedBlock, RecentBlock
 from tui_app.controller.records import (
     expiry_detail,
     indexer_status_to_store,
@@ -140,6 +141,9 @@ class LiveAccount(Protocol):
     """Optional fast lookups from the feed's AccountState (no request needed)."""
 
     free_collateral: Decimal | None
+    block_height: int | None  # the indexer's, as the feed heard it
+    block_time: datetime | None
+    block_heard_at: float | None  # time.monotonic() when block_height last rose
 
     def order(self, order_id: str) -> Any: ...  # a TrackedOrder with `.data` (IndexerOrder)
 
@@ -180,8 +184,12 @@ class OrderController:
         self.subaccount_id = subaccount_uuid(settings.owner, settings.subaccount_number)
         self.free_collateral: Decimal | None = None  # last known, when no live state
         # Places in quick succession share one height (cancels always ask the node).
-        self.recent_block = RecentBlock(self._ask_latest_block,
-                                        max_age=settings.height_reuse_seconds)  # fmt: skip
+        # Places take a fresh height from the live feed, or share one the node named
+        # a moment ago (cancels always ask the node).
+        self.recent_block = RecentBlock(
+            self._ask_latest_block, max_age=settings.height_reuse_seconds,
+            pushed=None if live is None else functools.partial(_pushed_block, live),
+        )  # fmt: skip
 
     # ----- place -------------------------------------------------------------------------
 
@@ -332,6 +340,8 @@ class OrderController:
                                  detail=answers.describe(result), tx_hash=result.txhash),
             ))  # fmt: skip
             return PlaceOutcome(order_id, OrderStatus.ACTIVE.value, result.txhash, "accepted")
+        if (result.codespace, result.code) == answers.GTB_IN_PAST:
+            self.recent_block.distrust()  # the height it counted from was stale: ask next time
         await self._set_status(
             order_id, OrderStatus.REJECTED, expect=(OrderStatus.PENDING,), tx_hash=result.txhash,
             last_error=answers.describe(result),
@@ -710,6 +720,19 @@ class OrderController:
             )  # fmt: skip
         except DuplicateOrder:
             return await self.store.get(record.order_id)
+
+
+def _pushed_block(live: LiveAccount) -> PushedBlock | None:
+    """The indexer's latest block as the live feed heard it (none heard yet: None)."""
+    from tui_app.chain.gateway import BlockInfo  # loaded with the gateway, before any place
+
+    height, heard_at = live.block_height, live.block_heard_at
+    if height is None or heard_at is None:
+        return None
+    return PushedBlock(BlockInfo(height, live.block_time or _NO_TIME), heard_at)
+
+
+_NO_TIME = datetime.fromtimestamp(0, UTC)  # a pushed height whose block time was not sent
 
 
 async def _both(first: Awaitable[T], second: Awaitable[U]) -> tuple[T, U]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -143,6 +144,8 @@ class AccountState:
         self.free_collateral: Decimal | None = None
         self.block_height: int | None = None
         self.block_time: datetime | None = None
+        # time.monotonic() when block_height last rose: places may count from a fresh one.
+        self.block_heard_at: float | None = None
         self.snapshot_received = False
         # Set by the feed: its WebSocket is live, so the orders here are current (the
         # controller's cancel-all then takes its targets from here, not from a REST read).
@@ -603,6 +606,7 @@ class AccountState:
         if self.block_height is not None and height <= self.block_height:
             return
         self.block_height = height
+        self.block_heard_at = time.monotonic()
         self._changes[BlockHeightChanged()] = None
         expiries = self._expiries
         while expiries and expiries[0][0] < height:
