@@ -5,10 +5,11 @@ benchmarks/, never in tests)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from decimal import Decimal
 from pathlib import Path
 
-from benchmarks.__main__ import GROUPS, Context, write_results
+from benchmarks.__main__ import GROUPS, Context, _row_from_json, _row_to_json, write_results
 from benchmarks.feed import json_loads_rate, make_frames, parse_and_apply_rate
 from benchmarks.harness import LoopLagProbe, Row, markdown_table, percentile, text_table
 
@@ -24,6 +25,15 @@ def test_feed_benchmark_runs_and_reports(tmp_path: Path) -> None:
     out = tmp_path / "RESULTS.md"
     write_results([row], quick=True, seconds=1.0, path=out)
     assert "| feed |" in out.read_text()
+
+
+def test_a_row_crosses_from_a_child_process_with_its_verdict() -> None:
+    rows = [Row("store", "lookup", "—", "ms", [0.5, 3.0], None, "", "p99 < 2 ms",
+                lambda r: r.stats.p99 < 2, note="n"),
+            Row("feed", "feed", "—", "msgs/s", [1.0], [2.0], "json.loads")]  # fmt: skip
+    back = [_row_from_json(json.loads(json.dumps(_row_to_json(r)))) for r in rows]
+    assert [r.verdict() for r in back] == ["NO", ""]
+    assert back[0].samples == [0.5, 3.0] and back[0].note == "n" and back[1].ratio == 0.5
 
 
 def test_groups_and_percentiles() -> None:
