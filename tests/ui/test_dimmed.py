@@ -16,7 +16,8 @@ from textual.visual import RichVisual, Visual
 from textual.widgets import Footer, Static
 
 from tui_app.screens import dimmed
-from tui_app.screens.dimmed import DimmedBackground, DimmedModalScreen
+from tui_app.screens.dimmed import DimmedBackground, DimmedModalScreen, push_over
+from tui_app.widgets.main_screen import MainScreen
 
 
 class Modal(DimmedModalScreen[None]):
@@ -83,3 +84,67 @@ async def test_only_the_lines_that_changed_below_are_dimmed_again(monkeypatch):
         await pilot.pause()
         ours(app)
         assert tinted_lines == [1]
+
+
+# ----- push_over: the screen below drawn a turn of the loop before the modal opens ---------
+
+
+class BelowMain(App[None]):
+    """The screen below is our MainScreen (it counts its paints, takes quiet_push)."""
+
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen()
+
+    def compose(self) -> ComposeResult:
+        for i in range(8):
+            yield Static(f"line {i}", id=f"s{i}")
+
+
+def spy_below_renders(app: App[None], monkeypatch) -> tuple[list[int], list[int]]:
+    """Renders of the screen below: all of them, and how many there had been once the
+    modal's first frame had its background."""
+    calls: list[int] = []
+    at_first_frame: list[int] = []
+    compositor = app.screen._compositor
+    real_render = compositor.render_strips
+    real_below = Modal.below_strips
+
+    def counting(*args):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real_render(*args)
+
+    def first(self, below):  # type: ignore[no-untyped-def]
+        strips = real_below(self, below)
+        if not at_first_frame:
+            at_first_frame.append(len(calls))
+        return strips
+
+    monkeypatch.setattr(compositor, "render_strips", counting)
+    monkeypatch.setattr(Modal, "below_strips", first)
+    return calls, at_first_frame
+
+
+async def test_push_over_opens_on_the_drawing_made_before(monkeypatch):
+    app = BelowMain()
+    async with app.run_test(size=(60, 14)) as pilot:
+        await pilot.pause()  # laid out and painted: idle, as when a key opens a modal
+        calls, at_first_frame = spy_below_renders(app, monkeypatch)
+        push_over(app, Modal())
+        assert calls == [1] and not isinstance(app.screen, Modal)  # drawn; opens next turn
+        await pilot.pause()
+        assert isinstance(app.screen, Modal)
+        assert at_first_frame == [1]  # its first frame reused that drawing
+        assert ours(app) == textuals(app)
+
+
+async def test_push_over_draws_again_when_the_screen_below_painted_meanwhile(monkeypatch):
+    app = BelowMain()
+    async with app.run_test(size=(60, 14)) as pilot:
+        await pilot.pause()  # laid out and painted: idle, as when a key opens a modal
+        calls, at_first_frame = spy_below_renders(app, monkeypatch)
+        push_over(app, Modal())
+        app.screen.paints += 1  # as if a row changed and was painted before the push
+        await pilot.pause()
+        assert isinstance(app.screen, Modal)
+        assert at_first_frame == [2]
+        assert ours(app) == textuals(app)

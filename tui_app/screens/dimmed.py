@@ -13,11 +13,17 @@ The screen below is rendered again only after it asked for a repaint: the modal'
 changes (focus moving, a layout as it opens: 5-30 ms each at 160x50) reuse its lines.
 Nor is it laid out again for the Resize a new screen gets after its first layout. While a
 modal is busy (`hold_below`), its changes are drawn a few times a second, not every frame.
+
+`push_over` opens a modal in two turns of the loop: the screen below is drawn in the first
+(10-25 ms at 160x50), the modal's styles, layout and first frame come in the next, so no
+one step holds the UI for both (opening the cancel-all confirmation: 40-60 ms in one).
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
+import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from rich.console import RenderableType
 from rich.segment import Segment
@@ -130,6 +136,7 @@ class DimmedModalScreen(ModalScreen[ResultType]):
         self._below_held = False  # see hold_below
         self._below_pending: Region | None = None  # where it changed while held
         self._below_timer: Timer | None = None
+        self._prepared: tuple[Screen, list[Strip]] | None = None  # see push_over
 
     def refresh(self, *regions: Region, **kwargs: bool) -> DimmedModalScreen[ResultType]:
         if regions:
@@ -138,7 +145,7 @@ class DimmedModalScreen(ModalScreen[ResultType]):
             if self._below_held:
                 self._hold(regions)
                 return self
-            self._below_strips = None
+            self._below_strips = self._prepared = None
         return super().refresh(*regions, **kwargs)  # type: ignore[return-value]
 
     def hold_below(self, held: bool) -> None:
@@ -171,6 +178,9 @@ class DimmedModalScreen(ModalScreen[ResultType]):
         """The lines of the screen below: rendered again only when it changed."""
         strips = self._below_strips
         size = below._compositor.size
+        prepared, self._prepared = self._prepared, None
+        if strips is None and prepared is not None and prepared[0] is below:
+            strips = self._below_strips = prepared[1]
         if (strips is None or len(strips) != size.height
                 or (strips and strips[0].cell_length != size.width)
                 or self.app.screen is not self):  # below a modal: its changes are not told
@@ -205,3 +215,31 @@ class DimmedModalScreen(ModalScreen[ResultType]):
         lines = self._background_lines
         if len(lines) > len(keys):
             self._background_lines = {key: lines[key] for key in keys}
+
+
+def push_over(
+    app: Any, modal: DimmedModalScreen[Any], callback: Callable[[Any], object] | None = None
+) -> None:
+    """Push `modal` over the current screen in two turns of the loop: the screen below is
+    drawn in this one, the modal opens in the next and starts from that drawing, unless
+    the screen below painted in between (then it is drawn again, as without this).
+
+    The screen below must count its paints (`paints`, as MainScreen does) and take
+    `quiet_push` (Textual's push_screen repaints the screen it covers, all of it: the
+    modal draws it anyway)."""
+    below = app.screen
+    paints = getattr(below, "paints", None)
+    if paints is None or not hasattr(below, "quiet_push"):
+        app.push_screen(modal, callback)
+        return
+    drawn = below._compositor.render_strips()
+
+    def push() -> None:
+        if below.paints == paints and app.screen is below:
+            modal._prepared = (below, drawn)
+        with below.quiet_push():
+            app.push_screen(modal, callback)
+
+    # call_soon, not call_later: Textual handles queued messages back to back without
+    # letting the loop run in between, and the point is to let it run.
+    asyncio.get_running_loop().call_soon(push)

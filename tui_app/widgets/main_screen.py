@@ -11,6 +11,11 @@ from the rows' update to the paint, p99 ~27 -> ~8 ms). Modal screens keep Textua
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from typing import Any, Self
+
+from textual.geometry import Region
 from textual.screen import Screen
 from textual.timer import Timer
 
@@ -21,6 +26,8 @@ class MainScreen(Screen[None]):
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self._paint_timer: Timer | None = None
+        self.paints = 0  # screens/dimmed.py: has it changed since a modal drew it?
+        self._quiet_push = False
 
     @property
     def _update_timer(self) -> Timer:
@@ -30,3 +37,23 @@ class MainScreen(Screen[None]):
                 PAINT_GRID_SECONDS, self._on_timer_update, name="screen_update", pause=True
             )
         return self._paint_timer
+
+    def _compositor_refresh(self) -> None:
+        self.paints += 1
+        super()._compositor_refresh()
+
+    @contextlib.contextmanager
+    def quiet_push(self) -> Iterator[None]:
+        """While a dimmed modal is pushed over this screen (screens/dimmed.py, push_over):
+        Textual's push_screen repaints the screen it covers, all of it, and the modal,
+        which draws it dimmed anyway, would take that for a change and draw it again."""
+        self._quiet_push = True
+        try:
+            yield
+        finally:
+            self._quiet_push = False
+
+    def refresh(self, *regions: Region, **kwargs: Any) -> Self:
+        if self._quiet_push and not regions and not any(kwargs.values()):
+            return self
+        return super().refresh(*regions, **kwargs)
