@@ -70,6 +70,7 @@ from tui_app.state import (
     ResyncRequested,
     StateReset,
 )
+from tui_app.widgets import strip_cycles
 from tui_app.widgets.fills import FillsTable
 from tui_app.widgets.header import AccountHeader
 from tui_app.widgets.history import HistoryView
@@ -270,6 +271,7 @@ class DydxApp(App[None]):
     ]
 
     def __init__(self, parts: AppParts) -> None:
+        strip_cycles.install()  # strips freed when dropped, not by a full collection
         super().__init__()
         self.parts = parts
         self.config = parts.config
@@ -474,7 +476,9 @@ class DydxApp(App[None]):
 
     def tick(self) -> None:
         """Periodic: ages, block countdowns and staleness move with the clock."""
-        if self.in_flight:  # a cancel-all, a place...: not the moment for a pause
+        # A cancel-all, a place... under way, or rows still noting what the trader awaits
+        # ("cancel sent" until the indexer confirms): not the moment for a pause.
+        if self.in_flight or self.order_notes:
             self.full_collections.busy()
         self.full_collections.tick()
         if not self._main_mounted or self._covered():
@@ -826,6 +830,7 @@ class DydxApp(App[None]):
         """`C`: confirmation with the count per market and a scope, then n/N progress and
         "retry the failed" (the screen runs the controller in its worker)."""
         from tui_app.screens.cancel_all import CancelAllScreen
+        from tui_app.screens.dimmed import push_over
 
         if self.controller is None:
             return
@@ -836,7 +841,8 @@ class DydxApp(App[None]):
                           and o.status.is_live]
         screen = CancelAllScreen(self.state.open_orders(), self.controller,
                                  focus_market=market, filter_ids=filter_ids)
-        self.push_screen(screen, lambda report: self._cancel_all_done(report, screen.asked))
+        # In two turns of the loop (the main screen drawn first): no 40-60 ms step.
+        push_over(self, screen, lambda report: self._cancel_all_done(report, screen.asked))
 
     def _cancel_all_done(self, report: CancelAllReport | None, asked: int) -> None:
         if report is not None and report.outcomes:

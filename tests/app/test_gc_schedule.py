@@ -58,3 +58,21 @@ def test_automatic_full_collections_made_rare_young_ones_kept():
         assert (young, middle) == before[:2] and full == RARE_FULL_COLLECTIONS
     finally:
         gc.set_threshold(*before)
+
+
+async def test_the_app_waits_while_a_row_awaits_its_confirmation():
+    from tests.ui.harness import make_app
+
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        now = [1000.0]
+        app.full_collections = FullCollections(clock=lambda: now[0], collect=lambda: None)
+        app.order_notes["some-order"] = "cancel sent"  # the indexer has not confirmed yet
+        now[0] += MAX_INTERVAL - 1
+        app.tick()
+        assert app.full_collections.collections == 0
+        del app.order_notes["some-order"]
+        now[0] += 1.0  # a quiet second once confirmed
+        app.tick()
+        assert app.full_collections.collections == 1
+        await pilot.pause()
