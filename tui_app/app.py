@@ -476,9 +476,10 @@ class DydxApp(App[None]):
 
     def tick(self) -> None:
         """Periodic: ages, block countdowns and staleness move with the clock."""
-        # A cancel-all, a place... under way, or rows still noting what the trader awaits
-        # ("cancel sent" until the indexer confirms): not the moment for a pause.
-        if self.in_flight or self.order_notes:
+        # A cancel-all, a place... under way, rows still noting what the trader awaits
+        # ("cancel sent" until the indexer confirms), or a dialog open (its answer is a
+        # key away): not the moment for a pause.
+        if self.in_flight or self.order_notes or len(self.screen_stack) > 1:
             self.full_collections.busy()
         self.full_collections.tick()
         if not self._main_mounted or self._covered():

@@ -5,9 +5,9 @@ generations. With hundreds of orders on screen one walks everything they made an
 the UI for 30-50 ms, and it tends to happen during a cancel-all or a burst of order
 updates: exactly when the trader is watching. So, once the app has started
 (tui_app.launch.resume_gc), automatic full collections are made rare, and the app runs one
-itself when its orders and keys have been quiet for a second, with nothing under way and
-no row awaiting a confirmation ("cancel sent"): at most every 10 s, and at least every 5
-minutes even if they never are. Young collections stay automatic (a few ms at most).
+itself when its orders and keys have been quiet for a second, with nothing under way, no
+row awaiting a confirmation ("cancel sent") and no dialog open: at most every 10 s, and at
+least every 5 minutes even if they never are. Young collections stay automatic (a few ms at most).
 (What a full collection has to free shrank too: tui_app/widgets/strip_cycles.py.)
 """
 

@@ -76,3 +76,22 @@ async def test_the_app_waits_while_a_row_awaits_its_confirmation():
         app.tick()
         assert app.full_collections.collections == 1
         await pilot.pause()
+
+
+async def test_the_app_waits_while_a_dialog_is_open():
+    from tests.ui.harness import make_app
+    from tui_app.screens.help import HelpScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        now = [1000.0]
+        app.full_collections = FullCollections(clock=lambda: now[0], collect=lambda: None)
+        await app.push_screen(HelpScreen())
+        now[0] += MAX_INTERVAL - 1
+        app.tick()
+        assert app.full_collections.collections == 0  # the trader's answer is a key away
+        app.pop_screen()
+        await pilot.pause()
+        now[0] += 1.0
+        app.tick()
+        assert app.full_collections.collections == 1
