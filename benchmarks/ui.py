@@ -282,7 +282,7 @@ async def cancel_all_in_tui(ctx: Context, devnet: DevnetProcess, app: Any,
     probe.recording = False
     devnet.faults.freeze_blocks = False
     # Let the screen's per-order messages drain and close it before the app exits: quitting
-    # with CancelFinished messages still queued crashes the app (see findings).
+    # with CancelsFinished messages still queued crashed the app (see findings).
     screen = app.screen
     await wait_for(lambda: getattr(screen, "phase", "done") == "done", "the report", 60)
     await pilot.pause()

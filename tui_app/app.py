@@ -55,7 +55,7 @@ from tui_app.controller.requests import (
 )
 from tui_app.feed.status import ConnectionStatus
 from tui_app.gc_schedule import FullCollections
-from tui_app.messages import CancelFinished, CancelRequested, cancel_all_result
+from tui_app.messages import CancelsFinished, CancelsRequested, cancel_all_result
 from tui_app.retry_notes import OrderRetrying, RetryNotes
 from tui_app.state import (
     AccountState,
@@ -1036,16 +1036,16 @@ class DydxApp(App[None]):
     def _note_cancel_outcome(self, outcome: CancelOutcome) -> None:
         self.set_order_note(outcome.order_id, CANCEL_NOTES.get(outcome.result))
 
-    # Screens (cancel-all) and workers report cancels with these messages, one per order:
-    # cancel-all of 500 sends 1,000 in a row, which Textual handles without letting the
-    # loop run in between. So a message only notes, and the row follows with the next
-    # flush (a frame later, with the others, at most ORDER_ROWS_PER_FRAME at a time).
-    def on_cancel_requested(self, message: CancelRequested) -> None:
-        self._note_for_next_frame(message.order_id, "cancel sent")
+    # The cancel-all screen reports cancels in batches (tui_app/messages.py). A message
+    # only notes, and the rows follow with the next flush (a frame later, with the others,
+    # at most ORDER_ROWS_PER_FRAME at a time).
+    def on_cancels_requested(self, message: CancelsRequested) -> None:
+        for order_id in message.order_ids:
+            self._note_for_next_frame(order_id, message.label)
 
-    def on_cancel_finished(self, message: CancelFinished) -> None:
-        outcome = message.outcome
-        self._note_for_next_frame(outcome.order_id, CANCEL_NOTES.get(outcome.result))
+    def on_cancels_finished(self, message: CancelsFinished) -> None:
+        for outcome in message.outcomes:
+            self._note_for_next_frame(outcome.order_id, CANCEL_NOTES.get(outcome.result))
 
     def _note_for_next_frame(self, order_id: str, note: str | None) -> None:
         if note is None:

@@ -2,12 +2,13 @@
 
 UI layer: these subclass Textual's `Message`, so only the app, screens and widgets import
 this module. The shell's orders table shows the honest cancel state of a row from them:
-`CancelRequested` -> "cancel sent"; `CancelFinished` -> `cancel_label(outcome)`.
+`CancelsRequested` -> "cancel sent"; `CancelsFinished` -> `cancel_label(outcome)` for each.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 from textual.message import Message
 
@@ -66,30 +67,24 @@ def cancel_all_result(report: CancelAllReport, asked: int) -> str:
     return line
 
 
-class CancelRequested(Message):
-    """A cancel of `order_id` is about to be sent (by `c` or by cancel-all)."""
+# Cancel-all reports to the app in batches, not one message per order: Textual handles the
+# messages in its queue back to back without letting the loop run, at ~50-100 us each, so
+# 1,000 of them for 500 orders held the UI for tens of ms at a time.
 
-    def __init__(self, order_id: str, market: str | None = None) -> None:
+
+class CancelsRequested(Message):
+    """Cancels of these orders are about to be sent (cancel-all: all of them at once)."""
+
+    label = "cancel sent"
+
+    def __init__(self, order_ids: Sequence[str]) -> None:
         super().__init__()
-        self.order_id = order_id
-        self.market = market
-
-    @property
-    def label(self) -> str:
-        return "cancel sent"
+        self.order_ids = tuple(order_ids)
 
 
-class CancelFinished(Message):
-    """The controller answered a cancel: `outcome.result` is the honest state."""
+class CancelsFinished(Message):
+    """The controller answered these cancels: each `outcome.result` is the honest state."""
 
-    def __init__(self, outcome: CancelOutcome) -> None:
+    def __init__(self, outcomes: Sequence[CancelOutcome]) -> None:
         super().__init__()
-        self.outcome = outcome
-
-    @property
-    def order_id(self) -> str:
-        return self.outcome.order_id
-
-    @property
-    def label(self) -> str:
-        return cancel_label(self.outcome)
+        self.outcomes = tuple(outcomes)

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from tui_app.messages import CancelFinished, CancelRequested
+from tui_app.messages import CancelsFinished, CancelsRequested
 
 _UNSET = object()
 
@@ -40,7 +40,7 @@ class ScreenHost(App[None]):
         self.make_screen = make_screen
         self.read_only = read_only
         self.result: Any = _UNSET
-        self.cancel_messages: list[CancelRequested | CancelFinished] = []
+        self.cancel_messages: list[CancelsRequested | CancelsFinished] = []
         self.cursor_blink = False
         self.pressed: list[str] = []
 
@@ -71,8 +71,8 @@ class ScreenHost(App[None]):
     def action_noop(self, name: str) -> None:
         self.pressed.append(name)
 
-    def on_cancel_requested(self, message: CancelRequested) -> None:
+    def on_cancels_requested(self, message: CancelsRequested) -> None:
         self.cancel_messages.append(message)
 
-    def on_cancel_finished(self, message: CancelFinished) -> None:
+    def on_cancels_finished(self, message: CancelsFinished) -> None:
         self.cancel_messages.append(message)

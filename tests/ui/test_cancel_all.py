@@ -9,7 +9,7 @@ from tests.ui.fakes import FakeController, open_orders, order
 from tests.ui.host import ScreenHost
 from tui_app.controller.errors import NetworkError
 from tui_app.controller.requests import CancelAllReport, CancelResult, CancelScope
-from tui_app.messages import CancelFinished, CancelRequested, cancel_all_result
+from tui_app.messages import CancelsFinished, CancelsRequested, cancel_all_result, cancel_label
 from tui_app.screens.cancel_all import CancelAllScreen, ProgressCounter, scope_summary
 from tui_app.widgets.result_list import ResultList
 
@@ -136,9 +136,10 @@ async def test_rows_learn_each_outcome_through_messages():
         await pilot.press("y")
         await app.workers.wait_for_complete()
         await pilot.pause()
-    requested = [m.order_id for m in app.cancel_messages if isinstance(m, CancelRequested)]
-    finished = {m.order_id: m.label for m in app.cancel_messages
-                if isinstance(m, CancelFinished)}
+    requested = [oid for m in app.cancel_messages if isinstance(m, CancelsRequested)
+                 for oid in m.order_ids]  # fmt: skip
+    finished = {o.order_id: cancel_label(o) for m in app.cancel_messages
+                if isinstance(m, CancelsFinished) for o in m.outcomes}  # fmt: skip
     assert sorted(requested) == sorted(IDS)
     assert finished[IDS[0]] == "best-effort (15 blk)"
     assert finished[IDS[2]] == "cancelled"
@@ -272,8 +273,8 @@ async def test_the_dimmed_main_screen_is_drawn_again_only_when_it_changed(monkey
 
 
 async def test_each_cancel_is_requested_before_its_outcome_with_many_orders():
-    """The requests go to the app a hundred per turn of the loop, all before any outcome
-    (a row's "cancel sent" must not overwrite its result)."""
+    """The requests go to the app in one message, before any outcome (a row's "cancel
+    sent" must not overwrite its result); the outcomes in a few batches, not one each."""
     orders = [order(n) for n in range(1, 251)]
     controller = FakeController()
     controller.orders = orders
@@ -282,8 +283,36 @@ async def test_each_cancel_is_requested_before_its_outcome_with_many_orders():
         await pilot.press("y")
         await app.workers.wait_for_complete()
         await pilot.pause()
-    kinds = [type(m) for m in app.cancel_messages]
-    assert kinds == [CancelRequested] * 250 + [CancelFinished] * 250
+    first, *rest = app.cancel_messages
+    assert isinstance(first, CancelsRequested) and len(first.order_ids) == 250
+    assert all(isinstance(m, CancelsFinished) for m in rest)
+    assert sorted(o.order_id for m in rest for o in m.outcomes) == sorted(first.order_ids)
+
+
+class AnswersInBatches(FakeController):
+    """Reports a batch transaction's answers together, as the OrderController does."""
+
+    async def cancel_all(self, scope, on_progress=None):  # type: ignore[no-untyped-def]
+        ids = sorted(self.scope_ids(scope))
+        outcomes = [self._outcome(order_id, "BTC-USD") for order_id in ids]
+        for start in range(0, len(outcomes), 100):
+            for outcome in outcomes[start:start + 100]:
+                on_progress(outcome)
+            await asyncio.sleep(0.01)
+        return CancelAllReport(tuple(outcomes))
+
+
+async def test_a_batch_of_answers_reaches_the_app_as_one_message():
+    orders = [order(n) for n in range(1, 251)]
+    controller = AnswersInBatches()
+    controller.orders = orders
+    app = ScreenHost(lambda: CancelAllScreen(orders, controller))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    finished = [m for m in app.cancel_messages if isinstance(m, CancelsFinished)]
+    assert [len(m.outcomes) for m in finished] == [100, 100, 50]
 
 
 async def test_opening_lays_out_the_screen_below_only_when_the_size_changes(monkeypatch):

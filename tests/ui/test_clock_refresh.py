@@ -63,7 +63,7 @@ async def test_a_note_after_the_app_stopped_is_ignored():
     async with app.run_test(size=SMALL) as pilot:
         await pilot.pause()
         order_id = demo.OPEN_ORDERS[0]["id"]
-    # The cancel-all screen's queued CancelFinished messages arrive during shutdown.
+    # The cancel-all screen's queued CancelsFinished messages arrive during shutdown.
     app.set_order_note(order_id, "cancelled")
     assert app.order_notes[order_id] == "cancelled"
 

@@ -8,6 +8,7 @@ failed"). Dismisses with the `CancelAllReport` (None when nothing was sent).
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -25,8 +26,8 @@ from textual.widgets import Button, ProgressBar, Static
 from tui_app.controller.errors import ControllerError
 from tui_app.controller.requests import CancelAllReport, CancelOutcome, CancelScope
 from tui_app.messages import (
-    CancelFinished,
-    CancelRequested,
+    CancelsFinished,
+    CancelsRequested,
     cancel_all_result,
     cancel_label,
 )
@@ -36,7 +37,6 @@ from tui_app.state import TrackedOrder
 from tui_app.widgets.result_list import ResultList
 
 PROGRESS_FRAME = 1 / 30  # seconds: the progress bar moves at most this often
-REQUESTS_PER_TURN = 100  # CancelRequested messages posted to the app per event-loop turn
 # (label, least width): "unknown, reconciling" is the longest result.
 RESULT_COLUMNS = (("Market", 9), ("Side", 4), ("Order", 8), ("Result", 20), ("Detail", 0))
 
@@ -172,13 +172,14 @@ class CancelAllScreen(DimmedModalScreen[CancelAllReport | None]):
     ]
 
     class Progress(Message):
-        """Posted by the controller's progress callback (thread-safe)."""
+        """The controller's progress calls of one turn of the loop, as (done, total,
+        outcome): answers come a batch transaction (up to 100 orders) at a time."""
 
-        def __init__(self, done: int, total: int, outcome: CancelOutcome | None) -> None:
+        def __init__(self, steps: list[tuple[int, int, CancelOutcome | None]]) -> None:
             super().__init__()
-            self.done = done
-            self.total = total
-            self.outcome = outcome
+            self.steps = steps
+            self.done, self.total = steps[-1][0], steps[-1][1]
+            self.outcomes = [outcome for _, _, outcome in steps if outcome is not None]
 
     class Finished(Message):
         """The controller returned (or raised); after every Progress in the queue."""
@@ -328,20 +329,34 @@ class CancelAllScreen(DimmedModalScreen[CancelAllReport | None]):
 
     @work(exclusive=True, group="cancel_all", exit_on_error=False)
     async def run_cancel_all(self, scope: CancelScope, targets: list[TrackedOrder]) -> None:
-        # The app handles the messages in its queue without yielding (500 x ~50 us): a
-        # hundred per turn of the loop, all before the first outcome (a row's "cancel sent"
-        # must not come after its result).
-        for start in range(0, len(targets), REQUESTS_PER_TURN):
-            for order in targets[start:start + REQUESTS_PER_TURN]:
-                self.app.post_message(CancelRequested(order.id, order.ticker))
-            await asyncio.sleep(0)
+        # One message for all, before the first outcome (a row's "cancel sent" must not
+        # come after its result).
+        self.app.post_message(CancelsRequested([order.id for order in targets]))
         counter = ProgressCounter(len(targets))
+        pending: list[tuple[int, int, CancelOutcome | None]] = []
+        lock = threading.Lock()  # the callback is safe from any thread
+        loop = asyncio.get_running_loop()
+
+        def flush() -> None:
+            with lock:
+                steps = pending[:]
+                pending.clear()
+            if steps:
+                self.post_message(self.Progress(steps))
 
         def progress(*args: Any) -> None:
-            self.post_message(self.Progress(*counter(*args)))  # safe from any thread
+            # One Progress message per turn of the loop, whatever the calls in it.
+            with lock:
+                pending.append(counter(*args))
+                first = len(pending) == 1
+            if first:
+                loop.call_soon_threadsafe(flush)
 
         try:
-            report = await self.controller.cancel_all(scope, on_progress=progress)
+            try:
+                report = await self.controller.cancel_all(scope, on_progress=progress)
+            finally:
+                flush()  # what is pending goes out before Finished
         except ControllerError as error:
             self.post_message(self.Finished(None, str(error)))
         except Exception as error:  # a bug must not leave the screen stuck in "running"
@@ -353,10 +368,10 @@ class CancelAllScreen(DimmedModalScreen[CancelAllReport | None]):
             self.post_message(self.Finished(report, None))
 
     def on_cancel_all_screen_progress(self, message: Progress) -> None:
-        if message.outcome is not None:
+        if message.outcomes:
             # The row shows each order's honest state as soon as it is known.
-            self.app.post_message(CancelFinished(message.outcome))
-            self.streamed.add(message.outcome.order_id)
+            self.app.post_message(CancelsFinished(message.outcomes))
+            self.streamed.update(outcome.order_id for outcome in message.outcomes)
         if self.phase != "running":
             return
         # Answers come in batches of up to 100 at once: the bar moves at most once a
@@ -383,9 +398,9 @@ class CancelAllScreen(DimmedModalScreen[CancelAllReport | None]):
     def on_cancel_all_screen_finished(self, message: Finished) -> None:
         report, error = message.report, message.error
         if report is not None:
-            for outcome in report.outcomes:
-                if outcome.order_id not in self.streamed:
-                    self.app.post_message(CancelFinished(outcome))
+            unseen = [o for o in report.outcomes if o.order_id not in self.streamed]
+            if unseen:
+                self.app.post_message(CancelsFinished(unseen))
             self.report = report if self.report is None else merge_reports(self.report, report)
         self.error = error
         self.phase = "done"
