@@ -44,6 +44,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 INDEXER_CLIENT_MODULE = "dydx_v4_client.indexer.rest.indexer_client"  # imports httpx
+# What httpx's first request imports on the loop (httpcore loads anyio's asyncio backend
+# lazily: 20-60 ms, which landed in the middle of a burst of order updates).
+HTTP_BACKEND_MODULES = ("anyio._backends._asyncio", "anyio.streams.tls", "anyio.to_thread")
 OPEN_STATUSES = "OPEN,UNTRIGGERED,BEST_EFFORT_OPENED"
 # Best-effort cancelled short-term orders may still fill until their good-til-block.
 BEST_EFFORT_WINDOW_BLOCKS = 40
@@ -127,6 +130,7 @@ class SharedHttp:
             assert self._lock is not None
             async with self._lock:
                 if self._client is None:
+                    await import_off_loop(*HTTP_BACKEND_MODULES)
                     context = tls_context_for(self._base_url)
                     if context is None:
                         # In a thread: the CA bundle's load would stall the loop.
