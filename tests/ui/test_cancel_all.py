@@ -272,18 +272,22 @@ async def test_the_dimmed_main_screen_is_drawn_again_only_when_it_changed(monkey
         assert "changed below" in app.screen.render_line(0).text
 
 
-async def test_each_cancel_is_requested_before_its_outcome_with_many_orders():
-    """The requests go to the app in one message, before any outcome (a row's "cancel
-    sent" must not overwrite its result); the outcomes in a few batches, not one each."""
-    orders = [order(n) for n in range(1, 251)]
-    controller = FakeController()
+async def cancel_many(controller: FakeController, count: int = 250) -> list:
+    """Cancel-all of `count` orders confirmed with y; the messages the app got."""
+    orders = [order(n) for n in range(1, count + 1)]
     controller.orders = orders
     app = ScreenHost(lambda: CancelAllScreen(orders, controller))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("y")
         await app.workers.wait_for_complete()
         await pilot.pause()
-    first, *rest = app.cancel_messages
+    return app.cancel_messages
+
+
+async def test_each_cancel_is_requested_before_its_outcome_with_many_orders():
+    """The requests go to the app in one message, before any outcome (a row's "cancel
+    sent" must not overwrite its result); the outcomes in a few batches, not one each."""
+    first, *rest = await cancel_many(FakeController())
     assert isinstance(first, CancelsRequested) and len(first.order_ids) == 250
     assert all(isinstance(m, CancelsFinished) for m in rest)
     assert sorted(o.order_id for m in rest for o in m.outcomes) == sorted(first.order_ids)
@@ -303,15 +307,8 @@ class AnswersInBatches(FakeController):
 
 
 async def test_a_batch_of_answers_reaches_the_app_as_one_message():
-    orders = [order(n) for n in range(1, 251)]
-    controller = AnswersInBatches()
-    controller.orders = orders
-    app = ScreenHost(lambda: CancelAllScreen(orders, controller))
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("y")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-    finished = [m for m in app.cancel_messages if isinstance(m, CancelsFinished)]
+    finished = [m for m in await cancel_many(AnswersInBatches())
+                if isinstance(m, CancelsFinished)]  # fmt: skip
     assert [len(m.outcomes) for m in finished] == [100, 100, 50]
 
 
